@@ -98,13 +98,13 @@ export class SecureMessaging {
     const status = tlv.find(objs, 0x99);
     const macObj = tlv.find(objs, 0x8e);
     if (!macObj) throw malformed('SM response without MAC');
-    let macInput = new Uint8Array(0);
+    let macInput: Uint8Array = new Uint8Array(0);
     for (const o of objs) {
       if (o.tag === 0x8e) break;
       macInput = concat(macInput, tlv.encode(o.tag, o.value));
     }
     if (!equal(this.mac(macInput), macObj.value)) throw smMacError();
-    let data = new Uint8Array(0);
+    let data: Uint8Array = new Uint8Array(0);
     if (enc) {
       const crypt = enc.tag === 0x87 ? enc.value.subarray(1) : enc.value;
       if (enc.tag === 0x87 && enc.value[0] !== 1) throw malformed('SM padding indicator');

@@ -31,7 +31,7 @@ export function largestChunk(maxResponse: number, block: number | undefined): nu
   const room = maxResponse - 2;
   if (block === undefined) return Math.min(room, 0x7fff);
   let n = room;
-  while (n > 0 && n + responseOverhead(n, block) > maxResponse) n--;
+  while (n > 0 && n + responseOverhead(n, block) + 2 > maxResponse) n--;
   return n;
 }
 

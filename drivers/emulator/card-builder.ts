@@ -5,7 +5,7 @@ import { brainpoolP256r1 } from '@noble/curves/misc.js';
 import { p256 } from '@noble/curves/nist.js';
 import { IdkError } from '../apdu/errors.js';
 import { buildAtrInfo } from '../emrtd/atr-info.js';
-import { buildDg1 } from '../emrtd/dg1.js';
+import { buildDg1, cccdOptionalData, mrzNameComponent } from '../emrtd/dg1.js';
 import { buildDg11 } from '../emrtd/dg11.js';
 import { buildDg12 } from '../emrtd/dg12.js';
 import { buildDg13, type Dg13 } from '../emrtd/dg13.js';
@@ -52,20 +52,17 @@ export interface Person {
   chip?: Partial<ChipProfile>;
   /** PACE offered in EF.CardAccess: standard domain parameter id (13 = brainpoolP256r1). Null: BAC only. */
   paceParameterId?: number | null;
+  /** PACE protocol OID offered (default id-PACE-ECDH-GM-AES-CBC-CMAC-128, as the CCCD). */
+  paceProtocol?: string;
 }
 
 function badPerson(why: string): IdkError {
   return new IdkError('BAD_PERSON', { vi: `Dữ liệu người không hợp lệ: ${why}.`, en: `Invalid person data: ${why}.` });
 }
 
-/** MRZ-safe form of a Vietnamese name: diacritics removed, Đ to D, upper case. */
-export function mrzName(s: string): string {
-  return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').toUpperCase().trim();
-}
-
 function splitName(p: Person): { surname: string; givenNames: string } {
   if (p.surname !== undefined) return { surname: p.surname, givenNames: p.givenNames ?? '' };
-  const words = mrzName(p.fullName).split(/\s+/);
+  const words = p.fullName.trim().split(/\s+/).map(mrzNameComponent);
   return { surname: words[0] ?? '', givenNames: words.slice(1).join(' ') };
 }
 
@@ -103,7 +100,7 @@ export async function buildCard(person: Person, signer: DocumentSigner): Promise
       dateOfBirth: person.dateOfBirth,
       sex: person.sex,
       dateOfExpiry: person.dateOfExpiry,
-      optionalData: cccd ? person.idNumber! : '',
+      optionalData: cccd ? cccdOptionalData(person.idNumber!) : '',
     }),
   );
   const face = syntheticFace(person.faceSeed ?? 1);
@@ -164,7 +161,7 @@ export async function buildCard(person: Person, signer: DocumentSigner): Promise
 
   if (paceId !== null) {
     if (!STANDARD_DOMAIN_PARAMETERS.some((d) => d.id === paceId)) throw badPerson(`unknown PACE parameter id ${paceId}`);
-    files.set('EF.CardAccess', buildCardAccess([{ kind: 'pace', protocol: PACE.ECDH_GM_AES_CBC_CMAC_128, version: 2, parameterId: paceId }]));
+    files.set('EF.CardAccess', buildCardAccess([{ kind: 'pace', protocol: person.paceProtocol ?? PACE.ECDH_GM_AES_CBC_CMAC_128, version: 2, parameterId: paceId }]));
   }
   const profile: ChipProfile = { ...DEFAULT_PROFILE, ...(cccd ? { refuseMfSelect: true } : {}), ...person.chip };
   if (profile.extendedLength) {

@@ -19,7 +19,7 @@ export interface CardSecrets {
   can?: string;
   /** PKCS#8 DER of the Active Authentication key (DG15 holds its public half). */
   activeAuthenticationKey?: Uint8Array;
-  /** PKCS#8 DER of the Chip Authentication key (DG14 holds its public half). */
+  /** The Chip Authentication private scalar, big-endian (DG14 holds its public half and curve). */
   chipAuthenticationKey?: Uint8Array;
 }
 

@@ -2,7 +2,7 @@
 // and secure messaging of a real eMRTD. It is pure (no I/O): the in-process transport,
 // the vpcd bridge and the tests all drive `process`.
 import { type Command, type Response, type Transport, encodeResponse, parseCommand, SW } from '../apdu/apdu.js';
-import { concat, equal } from '../apdu/bytes.js';
+import { bytesToBig, concat, equal } from '../apdu/bytes.js';
 import { IdkError, isIdkError } from '../apdu/errors.js';
 import * as tlv from '../apdu/tlv.js';
 import { BacChip, type Random, defaultRandom, mrzInformation } from '../emrtd/bac.js';
@@ -71,6 +71,7 @@ export class SoftwareChip implements Transport {
             can: this.card.secrets.can,
             mrzInfo: dg1 ? mrzInformation(bacKeyFromDg1(parseDg1(dg1))) : undefined,
             random: this.random,
+            chipAuthenticationPrivateKey: this.card.secrets.chipAuthenticationKey ? bytesToBig(this.card.secrets.chipAuthenticationKey) : undefined,
           })
         : undefined;
   }

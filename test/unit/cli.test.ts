@@ -1,0 +1,124 @@
+// The `idkiosk` command as people and other tools run it: real processes, real files.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hex } from '../../drivers/apdu/bytes.js';
+import { sha } from '../../drivers/emrtd/crypto.js';
+import { demoCard, packageRoot } from '../../main/paths.js';
+import { demoPerson, tempDir } from '../helpers/cards.js';
+
+const run = promisify(execFile);
+const CLI = join(packageRoot(), 'dist/main/cli.js');
+
+async function idkiosk(args: string[], env: Record<string, string> = {}) {
+  try {
+    const r = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" (npm test does it first)`);
+});
+
+describe('idkiosk read', () => {
+  it('prints the DESIGN.md object with --json and writes the face with --face-out', async () => {
+    const face = join(tempDir(), 'face.jpg');
+    const r = await idkiosk(['read', '--card', demoCard('cccd'), '--can', '012345', '--json', '--face-out', face]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(out).sort()).toEqual(['access', 'authenticity', 'document', 'face', 'stats', 'vn']);
+    expect(Object.keys(out.document!).sort()).toEqual(
+      ['dateOfBirth', 'dateOfExpiry', 'documentNumber', 'documentType', 'givenNames', 'issuingState', 'nationality', 'optionalData', 'sex', 'surname'].sort(),
+    );
+    expect(Object.keys(out.vn!).sort()).toEqual(
+      ['dateOfBirth', 'dateOfExpiry', 'dateOfIssue', 'ethnicity', 'fatherName', 'fullName', 'idNumber', 'motherName', 'nationality', 'oldIdNumber', 'personalIdentification', 'placeOfOrigin', 'placeOfResidence', 'religion', 'sex', 'spouseName'].sort(),
+    );
+    expect(Object.keys(out.stats!).sort()).toEqual(['apdus', 'bytesIn', 'bytesOut', 'ms']);
+    expect(out.vn!.fullName).toBe('Lê Thị Mẫu');
+    expect(out.access).toBe('PACE-GM');
+    const bytes = new Uint8Array(await readFile(face));
+    expect(hex(bytes.subarray(0, 2))).toBe('FFD8');
+    expect(out.face!.sha256).toBe(hex(sha('sha256', bytes)).toLowerCase());
+  });
+
+  it('a wrong key exits non-zero with one line a clerk understands, in Vietnamese by default', async () => {
+    const r = await idkiosk(['read', '--card', demoCard('cccd'), '--can', '999999']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('[ACCESS_DENIED]');
+    expect(lines[0]).toContain('CAN');
+    expect(lines[0]).toMatch(/không đúng/);
+    const en = await idkiosk(['read', '--card', demoCard('cccd'), '--can', '999999'], { IDKIOSK_LANG: 'en' });
+    expect(en.stderr).toMatch(/Wrong CAN or MRZ/);
+  });
+
+  it.each([
+    [['read', '--card', '/nonexistent/card', '--can', '012345'], 'BAD_CARD_FOLDER'],
+    [['read', '--card', 'x'], 'BAD_ARGUMENTS'],
+    [['read', '--card', 'x', '--can', '12ab56'], 'BAD_ACCESS_KEY'],
+    [['read', '--card', 'x', '--mrz', 'C0000001:851102'], 'BAD_ACCESS_KEY'],
+    [['frobnicate'], 'BAD_ARGUMENTS'],
+  ])('%j fails with %s', async (args, code) => {
+    const r = await idkiosk(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`[${code}]`);
+  });
+
+  it('reads the passport with BAC and prints a Vietnamese summary', async () => {
+    const r = await idkiosk(['read', '--card', demoCard('passport'), '--mrz', 'C0000001:851102:311102']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Họ và tên\s+: PHAM VAN THU/);
+    expect(r.stdout).toMatch(/Ngày sinh\s+: 02\/11\/1985/);
+    expect(r.stdout).toMatch(/Mở chip bằng\s+: BAC/);
+  });
+});
+
+describe('idkiosk card build', () => {
+  it('makes a card folder from a person and a new test PKI, which then reads back', async () => {
+    const dir = tempDir();
+    const person = { ...(await demoPerson('cccd')), idNumber: '000301054321', fullName: 'Đỗ Thị Thử Nghiệm', faceSeed: 21 };
+    await writeFile(join(dir, 'p.json'), JSON.stringify(person));
+    const b = await idkiosk(['card', 'build', '--person', join(dir, 'p.json'), '--pki', join(dir, 'pki'), '--out', join(dir, 'card')]);
+    expect(b.code).toBe(0);
+    expect(b.stdout).toContain('CAN 054321');
+    expect(existsSync(join(dir, 'pki', 'csca.pem'))).toBe(true);
+    const r = await idkiosk(['read', '--card', join(dir, 'card'), '--can', '054321', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).vn.fullName).toBe('Đỗ Thị Thử Nghiệm');
+  });
+
+  it('refuses a person file that is not a person', async () => {
+    const dir = tempDir();
+    await writeFile(join(dir, 'p.json'), JSON.stringify({ profile: 'cccd', fullName: 'X', idNumber: '12' }));
+    const b = await idkiosk(['card', 'build', '--person', join(dir, 'p.json'), '--pki', join(dir, 'pki'), '--out', join(dir, 'card')]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('[BAD_PERSON]');
+  });
+});
+
+describe('idkiosk demo and bench', () => {
+  it('demo reads the built-in card and shows the person', async () => {
+    const r = await idkiosk(['demo']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Lê Thị Mẫu');
+    expect(r.stdout).toMatch(/PACE-GM/);
+  });
+
+  it('bench read prints each figure as a ratio against its limit', async () => {
+    const r = await idkiosk(['bench', 'read']);
+    expect(r.code).toBe(0);
+    const ratios = [...r.stdout.matchAll(/= (\d+\.\d+)x/g)].map((m) => Number(m[1]));
+    expect(ratios.length).toBeGreaterThanOrEqual(7);
+    for (const x of ratios) expect(x).toBeGreaterThan(0);
+  });
+});

@@ -4,15 +4,8 @@ import { fromHex, hex } from '../../drivers/apdu/bytes.js';
 import { isIdkError } from '../../drivers/apdu/errors.js';
 import * as tlv from '../../drivers/apdu/tlv.js';
 import { aesCmac } from '../../drivers/emrtd/crypto.js';
+import { thrown } from '../helpers/errors.js';
 
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 describe('command APDUs (ISO/IEC 7816-3 §12.1.3 cases)', () => {
   const cases: Array<[string, Parameters<typeof encodeCommand>[0]]> = [

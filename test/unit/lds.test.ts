@@ -22,15 +22,8 @@ import { buildDg11, parseDg11 } from '../../drivers/emrtd/dg11.js';
 import { buildDg12, parseDg12 } from '../../drivers/emrtd/dg12.js';
 import { type Dg13, buildDg13, parseDg13, parseDg13Entries } from '../../drivers/emrtd/dg13.js';
 import { syntheticFace } from '../../drivers/emulator/face-art.js';
+import { thrown } from '../helpers/errors.js';
 
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 function expectMalformed(f: () => unknown): void {
   const e = thrown(f);

@@ -192,7 +192,10 @@ describe('hostile and failing chips', () => {
           if (count++ !== corruptAt) return r;
           const b = Uint8Array.from(r);
           const mode = rnd() % 3;
-          if (mode === 0 && b.length > 2) b[rnd() % (b.length - 2)] ^= 1 << (rnd() % 8);
+          if (mode === 0 && b.length > 2) {
+            const i = rnd() % (b.length - 2);
+            b[i] = b[i]! ^ (1 << (rnd() % 8));
+          }
           if (mode === 1) return b.subarray(0, rnd() % b.length);
           if (mode === 2) return Uint8Array.from({ length: rnd() % 40 }, () => rnd() & 0xff);
           return b;
@@ -209,7 +212,7 @@ describe('hostile and failing chips', () => {
   it('a data group altered after signing makes passive authentication invalid, naming the group', async () => {
     const card = await loadDemo('cccd');
     const dg13 = Uint8Array.from(card.files.get('DG13')!);
-    dg13[dg13.length - 1] ^= 0x01;
+    dg13[dg13.length - 1] = dg13[dg13.length - 1]! ^ 0x01;
     const forged: CardImage = { ...card, files: new Map(card.files).set('DG13', dg13) };
     const { report } = await read(forged, { access: CCCD_CAN });
     expect(report.authenticity.passive).toBe('invalid');

@@ -5,12 +5,16 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The JSON report lets .ci/run print one plain "N passed, N failed" line for CI.
+    reporters: ['default', ['json', { outputFile: 'test/artifacts/vitest-report.json' }]],
     // Integration tests share the machine's single pcscd socket (/run/pcscd/pcscd.comm):
     // their project runs its files one at a time (vitest puts such a project's files in a
     // sequential group after the parallel ones); everything else runs in parallel.
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/integration/**', 'node_modules/**', 'dist/**'] } },
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/integration/**', 'test/e2e/**', 'node_modules/**', 'dist/**'] } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], fileParallelism: false } },
+      // End-to-end through a real Chromium: one browser at a time is kinder to a small machine.
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false } },
     ],
   },
 });

@@ -86,7 +86,14 @@ async function benchRead(): Promise<Figure[]> {
   return out;
 }
 
-const BENCHES: Record<string, () => Promise<Figure[]>> = { read: benchRead };
+const BENCHES: Record<string, () => Promise<Figure[]>> = {
+  read: benchRead,
+  app: async () => (await import('./bench-app.js')).benchApp(),
+  face: async () => (await import('./bench-face.js')).benchFace(),
+  sync: async () => (await import('./bench-sync.js')).benchSync(),
+  qr: async () => (await import('./bench-qr.js')).benchQr(),
+  fingerprint: async () => (await import('./bench-fingerprint.js')).benchFingerprint(),
+};
 
 export async function runBench(args: string[]): Promise<number> {
   const names = args.length > 0 ? args : Object.keys(BENCHES);

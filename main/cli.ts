@@ -5,12 +5,16 @@ import { type Lang, isIdkError } from '../drivers/apdu/errors.js';
 import { benchCommand } from './commands/bench.js';
 import { cardBuildCommand } from './commands/card-build.js';
 import type { Command } from './commands/command.js';
-import { demoCommand, startCommand } from './commands/demo.js';
 import { emulateCommand } from './commands/emulate.js';
+import { fingerprintCommand } from './commands/fingerprint.js';
+import { qrCommand } from './commands/qr.js';
+import { queueCommand } from './commands/queue.js';
+import { syncServerCommand } from './commands/sync-server.js';
 import { readCommand } from './commands/read.js';
+import { kioskDemoCommand, kioskStartCommand } from './commands/start.js';
 import { usageError } from './read-command.js';
 
-const COMMANDS: Command[] = [startCommand, demoCommand, readCommand, cardBuildCommand, emulateCommand, benchCommand];
+const COMMANDS: Command[] = [kioskStartCommand, kioskDemoCommand, readCommand, cardBuildCommand, emulateCommand, qrCommand, queueCommand, syncServerCommand, fingerprintCommand, benchCommand];
 
 const lang: Lang = (process.env.IDKIOSK_LANG ?? 'vi').startsWith('en') ? 'en' : 'vi';
 

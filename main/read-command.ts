@@ -2,11 +2,13 @@
 import { writeFile } from 'node:fs/promises';
 import { IdkError } from '../drivers/apdu/errors.js';
 import { parseMrzKey } from '../drivers/emrtd/bac.js';
-import { type AccessKey, readDocument, validateCan } from '../drivers/emrtd/read-document.js';
+import { type AccessKey, type RawDocument, validateCan } from '../drivers/emrtd/read-document.js';
 import type { Progress } from '../drivers/emrtd/read-file.js';
 import { loadCardFolder } from '../drivers/emulator/card-folder.js';
-import { SoftwareChip } from '../drivers/emulator/chip.js';
+import { type OpenedWith, type QrComparison, accessFromQr, compareQrWithChip, readWithQr } from './qr-access.js';
+import { chipSource, pcscSource } from './read-source.js';
 import { type ReadReport, decodeDocument } from './verify/report.js';
+import { loadTrustFolder } from './verify/trust-folder.js';
 
 export interface ReadArgs {
   card?: string;
@@ -34,35 +36,43 @@ export function accessKeyFrom(args: ReadArgs): AccessKey {
   }
   if (args.mrz !== undefined) return { kind: 'mrz', key: parseMrzKey(args.mrz) };
   if (args.can !== undefined) return { kind: 'can', can: validateCan(args.can) };
-  throw new IdkError('NOT_YET', {
-    vi: 'Mở chip bằng mã QR chưa có trong phiên bản này: hãy dùng --can (6 số cuối số CCCD).',
-    en: 'Opening the chip from a QR code is not in this version yet: use --can (last 6 digits of the CCCD number).',
-  });
+  return accessFromQr(args.qr!).access;
 }
 
-export async function runRead(args: ReadArgs): Promise<{ report: ReadReport; faceImage?: Uint8Array }> {
+export interface ReadOutcome {
+  report: ReadReport;
+  faceImage?: Uint8Array;
+  /** With --qr: which key opened the chip and whether the QR agrees with the chip. */
+  qr?: { openedWith: OpenedWith; comparison: QrComparison };
+}
+
+export async function runRead(args: ReadArgs): Promise<ReadOutcome> {
   const access = accessKeyFrom(args);
-  if (args.trust !== undefined) {
-    throw new IdkError('NOT_YET', {
-      vi: 'Kiểm tra chuỗi chứng thư đến CSCA (--trust) chưa có trong phiên bản này.',
-      en: 'Chaining to a CSCA trust store (--trust) is not in this version yet.',
-    });
+  // The trust folder first: a wrong path is the operator's to fix before touching the card.
+  const trust = args.trust !== undefined ? await loadTrustFolder(args.trust) : undefined;
+  if (args.reader !== undefined && args.card !== undefined) {
+    throw usageError('give --reader NAME or --card DIR, not both', 'chỉ dùng một trong hai: --reader TÊN hoặc --card THƯ-MỤC');
   }
-  if (args.reader !== undefined || args.card === undefined) {
-    throw new IdkError('NOT_YET', {
-      vi: 'Đọc qua đầu đọc PC/SC chưa có trong phiên bản này: hãy dùng --card THƯ-MỤC (chip mô phỏng).',
-      en: 'Reading through a PC/SC reader is not in this version yet: use --card DIR (the software chip).',
-    });
-  }
-  const chip = new SoftwareChip(await loadCardFolder(args.card));
+  // --card: the software chip in-process; otherwise a PC/SC reader (named, or the only one with a card).
+  const source = args.card !== undefined ? chipSource(await loadCardFolder(args.card)) : await pcscSource(args.reader);
   const started = performance.now();
-  const raw = await readDocument(chip, { access, preferPace: !args.bac, onProgress: args.onProgress });
-  const { report, faceImage } = await decodeDocument(raw, performance.now() - started);
+  const options = { preferPace: !args.bac, onProgress: args.onProgress };
+  let viaQr: Awaited<ReturnType<typeof readWithQr>> | undefined;
+  let raw: RawDocument;
+  try {
+    // A QR may need several attempts (BAC candidates), each on a freshly powered chip.
+    viaQr = args.qr !== undefined ? await readWithQr(() => source.transport(), args.qr, options) : undefined;
+    raw = viaQr?.raw ?? (await source.read({ access, ...options }));
+  } finally {
+    await source.close();
+  }
+  const { report, faceImage } = await decodeDocument(raw, performance.now() - started, { trust });
   if (args.faceOut) {
     if (!faceImage) {
       throw new IdkError('NO_FACE', { vi: 'Chip không có ảnh chân dung (DG2).', en: 'The chip holds no face image (DG2).' });
     }
     await writeFile(args.faceOut, faceImage);
   }
-  return { report, faceImage };
+  const qr = viaQr ? { openedWith: viaQr.openedWith, comparison: compareQrWithChip(viaQr.qr, report) } : undefined;
+  return { report, faceImage, qr };
 }

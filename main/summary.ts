@@ -31,7 +31,11 @@ const LABELS = {
     old: 'Số CMND cũ',
     face: 'Ảnh chân dung',
     access: 'Mở chip bằng',
+    verdict: 'Xác thực thẻ',
     passive: 'Xác thực dữ liệu (SOD)',
+    chip: 'Xác thực chip (CA)',
+    active: 'Xác thực chủ động (AA)',
+    checkText: { valid: 'hợp lệ', invalid: 'KHÔNG HỢP LỆ', 'not-supported': 'chip không hỗ trợ', 'not-checked': 'chưa kiểm tra' },
     stats: 'Trao đổi',
     passiveText: { valid: 'HỢP LỆ', invalid: 'KHÔNG HỢP LỆ', 'no-trust-anchor': 'khớp chữ ký, chưa đối chiếu CSCA', 'not-checked': 'chưa kiểm tra' },
   },
@@ -56,7 +60,11 @@ const LABELS = {
     old: 'Old ID number',
     face: 'Face image',
     access: 'Opened with',
+    verdict: 'Authenticity',
     passive: 'Data authenticity (SOD)',
+    chip: 'Chip authentication',
+    active: 'Active authentication',
+    checkText: { valid: 'valid', invalid: 'INVALID', 'not-supported': 'not offered by the chip', 'not-checked': 'not checked' },
     stats: 'Exchange',
     passiveText: { valid: 'VALID', invalid: 'INVALID', 'no-trust-anchor': 'signature consistent, no CSCA to chain to', 'not-checked': 'not checked' },
   },
@@ -89,8 +97,94 @@ export function formatReport(r: ReadReport, lang: Lang): string {
   if (r.face) rows.push([L.face, `${r.face.format.toUpperCase()} ${r.face.width}×${r.face.height}`]);
   rows.push([L.access, r.access]);
   const a = r.authenticity;
+  rows.unshift([L.verdict, authenticityLine(a, lang)]);
   rows.push([L.passive, `${L.passiveText[a.passive]}${a.reason ? ` (${a.reason})` : ''}`]);
+  rows.push([L.chip, `${L.checkText[a.chip]}${a.chipReason && a.chip !== 'not-supported' ? ` (${a.chipReason})` : ''}`]);
+  rows.push([L.active, `${L.checkText[a.active]}${a.activeReason && a.active !== 'not-supported' ? ` (${a.activeReason})` : ''}`]);
   rows.push([L.stats, `${r.stats.apdus} APDU, ${r.stats.bytesIn + r.stats.bytesOut} B, ${r.stats.ms} ms`]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return `${L.title}\n${rows.map(([k, v]) => `  ${k.padEnd(w)} : ${v}`).join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------- the one-glance verdict
+
+export type Verdict = 'green' | 'amber' | 'red';
+type Authenticity = ReadReport['authenticity'];
+
+/**
+ * Red: something was proven wrong (forged data, bad chain, failed anti-cloning). Green:
+ * the data chains to a trusted CSCA and the chip proved it is the original (CA or AA).
+ * Amber: nothing wrong found, but something could not be proven.
+ */
+export function authenticityVerdict(a: Authenticity): Verdict {
+  if (a.passive === 'invalid' || a.chip === 'invalid' || a.active === 'invalid') return 'red';
+  if (a.passive === 'valid' && (a.chip === 'valid' || a.active === 'valid')) return 'green';
+  return 'amber';
+}
+
+const VERDICT_WORDS = {
+  vi: { green: 'XANH — THẺ THẬT', amber: 'VÀNG — CHƯA XÁC MINH ĐỦ', red: 'ĐỎ — KHÔNG HỢP LỆ' },
+  en: { green: 'GREEN — GENUINE', amber: 'AMBER — NOT FULLY VERIFIED', red: 'RED — NOT GENUINE' },
+} as const;
+
+/** Passive reasons a clerk meets, in their words; the rest fall back to a generic phrase. */
+function passiveWhy(a: Authenticity, lang: Lang): string | undefined {
+  const groups = Object.entries(a.dataGroups)
+    .filter(([, v]) => v === 'mismatch' || v === 'not-in-sod')
+    .map(([k]) => k)
+    .join(', ');
+  const vi: Partial<Record<NonNullable<Authenticity['reasonCode']>, string>> = {
+    'no-sod': 'chip không có dữ liệu ký số (SOD)',
+    'sod-unreadable': 'dữ liệu ký số (SOD) bị hỏng',
+    'dg-mismatch': `dữ liệu ${groups} bị sửa sau khi ký`,
+    'dg-not-in-sod': `dữ liệu ${groups} không có trong SOD`,
+    'sod-signature': 'chữ ký số trên chip sai',
+    'ds-expired': 'chứng thư ký (DS) đã hết hạn khi ký',
+    'ds-not-yet-valid': 'chứng thư ký (DS) chưa có hiệu lực khi ký',
+    'ds-revoked': 'chứng thư ký (DS) đã bị thu hồi',
+    'issuing-state': 'nước cấp trên giấy tờ không khớp với bên ký',
+    'chain-signature': 'chứng thư ký không do CSCA của nước cấp ký',
+    'csca-expired': 'chứng thư CSCA đã hết hạn khi ký',
+    'no-trust-store': 'chưa có kho chứng thư CSCA (--trust)',
+    'unknown-csca': 'không có CSCA của nước cấp trong kho tin cậy',
+  };
+  const en: typeof vi = {
+    'no-sod': 'the chip holds no signed data (SOD)',
+    'sod-unreadable': 'the signed data (SOD) is damaged',
+    'dg-mismatch': `${groups} altered after signing`,
+    'dg-not-in-sod': `${groups} not covered by the SOD`,
+    'sod-signature': 'the digital signature on the chip is wrong',
+    'ds-expired': 'the Document Signer had expired when it signed',
+    'ds-not-yet-valid': 'the Document Signer was not yet valid when it signed',
+    'ds-revoked': 'the Document Signer has been revoked',
+    'issuing-state': 'the issuing state does not match the signer',
+    'chain-signature': "the Document Signer was not signed by the issuing state's CSCA",
+    'csca-expired': 'the CSCA had expired when the document was signed',
+    'no-trust-store': 'no CSCA trust store (--trust)',
+    'unknown-csca': "the issuing state's CSCA is not in the trust store",
+  };
+  if (a.passive === 'valid') return undefined;
+  const table = lang === 'vi' ? vi : en;
+  const known = a.reasonCode ? table[a.reasonCode] : undefined;
+  if (known) return known;
+  return lang === 'vi' ? `xác thực dữ liệu: ${a.passive}` : (a.reason ?? `data authenticity: ${a.passive}`);
+}
+
+export function authenticityLine(a: Authenticity, lang: Lang): string {
+  const level = authenticityVerdict(a);
+  const why: string[] = [];
+  const p = passiveWhy(a, lang);
+  if (p) why.push(p);
+  const vi = lang === 'vi';
+  if (a.chip === 'invalid') why.push(vi ? 'chip không chứng minh được khóa riêng (nghi thẻ sao chép)' : 'the chip failed chip authentication (possible clone)');
+  if (a.active === 'invalid') why.push(vi ? 'chip không ký được mã thử (nghi thẻ sao chép)' : 'the chip failed active authentication (possible clone)');
+  if (level === 'amber' && a.chip !== 'valid' && a.active !== 'valid' && a.chip !== 'invalid' && a.active !== 'invalid') {
+    const none = a.chip === 'not-supported' && a.active === 'not-supported';
+    why.push(
+      none
+        ? vi ? 'chip không hỗ trợ chống sao chép' : 'the chip offers no anti-cloning check'
+        : vi ? 'chưa kiểm tra chống sao chép' : 'anti-cloning not checked',
+    );
+  }
+  return `${VERDICT_WORDS[lang][level]}${why.length ? `: ${why.join('; ')}` : ''}`;
 }

@@ -39,6 +39,8 @@ import {
   STANDARD_DOMAIN_PARAMETERS,
   unsupported,
 } from './security-infos.js';
+import { mod, pow } from '@noble/curves/abstract/modular.js';
+import { bitLen } from '@noble/curves/utils.js';
 
 export type { PaceInfo } from './security-infos.js';
 
@@ -207,27 +209,6 @@ export function nonceLength(suite: PaceSuite): number {
   return suite.keyLength <= 16 ? 16 : 32;
 }
 
-function mod(x: bigint, m: bigint): bigint {
-  const r = x % m;
-  return r < 0n ? r + m : r;
-}
-
-function modPow(base: bigint, exp: bigint, m: bigint): bigint {
-  let r = 1n;
-  let b = mod(base, m);
-  let e = exp;
-  while (e > 0n) {
-    if (e & 1n) r = (r * b) % m;
-    b = (b * b) % m;
-    e >>= 1n;
-  }
-  return r;
-}
-
-function bitLength(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
-}
-
 // Pseudo-random number mapping constants, Part 11 §4.4.3.3.2 (after Figure 2).
 const C0_128 = fromHex('a668892a7c41e3ca739f40b057d85904');
 const C1_128 = fromHex('a4e136ac725f738b01c1f60217c188ad');
@@ -246,7 +227,7 @@ export function integratedMappingPrf(suite: PaceSuite, s: Uint8Array, t: Uint8Ar
   const l = c0.length * 8;
   if (s.length * 8 !== l) throw malformed('PACE-IM nonce length');
   if (t.length !== suite.keyLength) throw malformed('PACE-IM terminal nonce length');
-  const n = Math.ceil((bitLength(p) + 64) / l);
+  const n = Math.ceil((bitLen(p) + 64) / l);
   let key = encryptCbc0(suite.cipher, t, s).slice(0, suite.keyLength);
   const out: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
@@ -266,11 +247,11 @@ export function integratedMappingPoint(curve: PaceCurve, t: bigint): Point {
   if (p % 4n !== 3n) throw unsupported('PACE-IM on a curve with p ≢ 3 mod 4');
   const alpha = mod(-t * t, p);
   const aa = mod(alpha + alpha * alpha, p);
-  const x2 = mod(-b * (1n + aa) * modPow(a * aa, p - 2n, p), p);
+  const x2 = mod(-b * (1n + aa) * pow(a * aa, p - 2n, p), p);
   const x3 = mod(alpha * x2, p);
   const h2 = mod(x2 * x2 * x2 + a * x2 + b, p);
-  const u = mod(modPow(t, 3n, p) * h2, p);
-  const A = modPow(h2, p - 1n - (p + 1n) / 4n, p);
+  const u = mod(pow(t, 3n, p) * h2, p);
+  const A = pow(h2, p - 1n - (p + 1n) / 4n, p);
   const [x, y] = mod(A * A * h2, p) === 1n ? [x2, mod(A * h2, p)] : [x3, mod(A * u, p)];
   try {
     let pt = curve.Point.fromAffine({ x, y });
@@ -315,7 +296,7 @@ export function decodePoint(curve: PaceCurve, bytes: Uint8Array, what: string): 
 
 /** A private key in [1, n-1] from the random source; the top bits above n's length are masked so P-521 needs no retries. */
 export function randomScalar(curve: PaceCurve, random: Random): bigint {
-  const mask = (1n << BigInt(bitLength(curve.n))) - 1n;
+  const mask = (1n << BigInt(bitLen(curve.n))) - 1n;
   for (let i = 0; i < 64; i++) {
     const bytes = random(curve.orderSize);
     if (bytes.length !== curve.orderSize) throw new RangeError('random source returned the wrong length');
@@ -383,7 +364,7 @@ export function verifyCamData(curve: PaceCurve, caIc: Uint8Array, mappingPublicK
 
 function invert(x: bigint, n: bigint): bigint {
   // Fermat: n is prime for every curve we carry.
-  return modPow(x, n - 2n, n);
+  return pow(x, n - 2n, n);
 }
 
 // ---------------------------------------------------------------------------------

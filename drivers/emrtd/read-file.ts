@@ -82,6 +82,8 @@ export interface ReadOptions {
   prefix?: Uint8Array;
   /** The file is a run of data objects with no outer TLV (EF.ATR/INFO): read until the chip says end. */
   unframed?: boolean;
+  /** Every byte of the file received so far, after each chunk (resume keeps them when the card leaves). */
+  onChunk?: (soFar: Uint8Array) => void;
 }
 
 async function readUnframed(session: CardSession, file: FileInfo, policy: ChunkPolicy): Promise<Uint8Array> {
@@ -126,6 +128,7 @@ export async function readSelected(session: CardSession, file: FileInfo, policy:
       if (exact.sw !== SW.OK && exact.sw !== SW.END_OF_FILE) throw new StatusError(exact.sw, `READ BINARY ${file.name}`);
       if (exact.data.length === 0) throw malformed(`${file.name} returned no data`);
       data = concat(data, exact.data);
+      opts.onChunk?.(data);
       learnTotal();
       continue;
     }
@@ -136,6 +139,7 @@ export async function readSelected(session: CardSession, file: FileInfo, policy:
     if (r.sw !== SW.OK && r.sw !== SW.END_OF_FILE) throw new StatusError(r.sw, `READ BINARY ${file.name}`);
     if (r.data.length === 0) throw malformed(total === undefined ? `${file.name} is empty` : `${file.name} ended at ${data.length} of ${total} bytes`);
     data = concat(data, r.data);
+    opts.onChunk?.(data);
     learnTotal();
     if (total !== undefined) opts.onProgress?.({ file: file.name, read: Math.min(data.length, total), total });
     if (r.sw === SW.END_OF_FILE && (total === undefined || data.length < total)) throw malformed(`${file.name} ended early`);

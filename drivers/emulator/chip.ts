@@ -5,11 +5,13 @@ import { type Command, type Response, type Transport, encodeResponse, parseComma
 import { bytesToBig, concat, equal } from '../apdu/bytes.js';
 import { IdkError, isIdkError } from '../apdu/errors.js';
 import * as tlv from '../apdu/tlv.js';
+import { activeAuthenticationSignature, aaSignatureAlgorithm } from '../emrtd/active-auth.js';
 import { BacChip, type Random, defaultRandom, mrzInformation } from '../emrtd/bac.js';
+import { ChipAuthenticationChip } from '../emrtd/chip-auth.js';
 import { bacKeyFromDg1, parseDg1 } from '../emrtd/dg1.js';
 import { EMRTD_AID, type FileInfo, allFiles, fileByFid } from '../emrtd/files.js';
 import { PaceChip } from '../emrtd/pace.js';
-import { parseCardAccess } from '../emrtd/security-infos.js';
+import { type SecurityInfo, parseCardAccess, parseDg14 } from '../emrtd/security-infos.js';
 import { SecureMessaging } from '../emrtd/secure-messaging.js';
 import { type CardImage, DEFAULT_LATENCY, type LatencyModel, modelledMs } from './card-image.js';
 
@@ -38,6 +40,11 @@ export class SoftwareChip implements Transport {
   private sm: SecureMessaging | undefined;
   private bac: BacChip | undefined;
   private pace: PaceChip | undefined;
+  /** Chip Authentication over an open SM session; absent without DG14 or its private key. */
+  private ca: ChipAuthenticationChip | undefined;
+  /** Keys to switch to once the current response has gone out under the old ones (CA). */
+  private nextSm: SecureMessaging | undefined;
+  private dg14: SecurityInfo[] | undefined;
   private readonly random: Random;
   /** Modelled contactless time of everything exchanged so far (benchmarks). */
   modelledMs = 0;
@@ -60,6 +67,20 @@ export class SoftwareChip implements Transport {
     this.df = 'MF';
     this.ef = undefined;
     this.sm = undefined;
+    this.nextSm = undefined;
+    this.dg14 = undefined;
+    this.ca = undefined;
+    const dg14 = this.card.files.get('DG14');
+    if (dg14) {
+      try {
+        this.dg14 = parseDg14(dg14);
+        const key = this.card.secrets.chipAuthenticationKey;
+        if (key) this.ca = new ChipAuthenticationChip(this.dg14, key);
+      } catch {
+        // A DG14 this chip cannot act on (hostile test data, unsupported groups): it serves the file and refuses CA.
+        this.ca = undefined;
+      }
+    }
     const dg1 = this.card.files.get('DG1');
     this.bac = this.card.profile.bac && dg1 ? new BacChip(mrzInformation(bacKeyFromDg1(parseDg1(dg1))), this.random) : undefined;
     const access = this.card.files.get('EF.CardAccess');
@@ -125,6 +146,10 @@ export class SoftwareChip implements Transport {
     }
     const r = this.handle(inner);
     const wrapped = this.sm ? this.sm.wrapResponse(r) : r;
+    if (this.nextSm) {
+      this.sm = this.nextSm;
+      this.nextSm = undefined;
+    }
     return this.limit(wrapped, c, true);
   }
 
@@ -147,7 +172,9 @@ export class SoftwareChip implements Transport {
         return this.bacStep(c);
       case 0x22:
       case 0x86:
-        return this.paceStep(c);
+        return this.sm ? this.caStep(c) : this.paceStep(c);
+      case 0x88:
+        return this.internalAuthenticate(c);
       default:
         return sw(SW.INS_NOT_SUPPORTED);
     }
@@ -165,6 +192,24 @@ export class SoftwareChip implements Transport {
     const { response, sm } = this.pace.handle(c);
     if (sm) this.sm = sm;
     return response;
+  }
+
+  /** Chip Authentication, Doc 9303 Part 11 §6.2: the new keys apply from the next command. */
+  private caStep(c: Command): Response {
+    if (!this.ca) return sw(c.ins === 0x22 ? 0x6a88 : SW.CONDITIONS_NOT_SATISFIED);
+    const { response, sm } = this.ca.handle(c);
+    if (sm) this.nextSm = sm;
+    return response;
+  }
+
+  /** Active Authentication, Doc 9303 Part 11 §6.1: sign the terminal's 8-byte challenge. */
+  private internalAuthenticate(c: Command): Response {
+    const key = this.card.secrets.activeAuthenticationKey;
+    if (!this.sm) return sw(SW.SECURITY_NOT_SATISFIED);
+    if (!key) return sw(SW.INS_NOT_SUPPORTED);
+    if (c.p1 !== 0 || c.p2 !== 0) return sw(SW.WRONG_P1P2);
+    if (!c.data || c.data.length !== 8) return sw(SW.WRONG_LENGTH);
+    return { data: activeAuthenticationSignature(key, c.data, { signatureAlgorithm: aaSignatureAlgorithm(this.dg14), random: this.random }), sw: SW.OK };
   }
 
   private select(c: Command): Response {

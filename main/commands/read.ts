@@ -1,12 +1,21 @@
 import { parseArgs } from 'node:util';
-import { type ReadArgs, runRead, usageError } from '../read-command.js';
+import { type ReadArgs, type ReadOutcome, runRead, usageError } from '../read-command.js';
+import { recordReadReport } from '../record.js';
 import { formatReport } from '../summary.js';
 import type { Command } from './command.js';
 import { progressPrinter } from './progress.js';
 
+/** The QR only opens the chip; the chip decides. A disagreement is shown, field by field. */
+function qrLine(qr: NonNullable<ReadOutcome['qr']>, lang: 'vi' | 'en'): string {
+  const key = qr.openedWith.kind === 'can' ? 'CAN' : `MRZ (${lang === 'vi' ? 'lần thử' : 'attempt'} ${qr.openedWith.attempt})`;
+  const fields = qr.comparison.mismatches.map((m) => m.field).join(', ');
+  if (lang === 'vi') return `  QR: mở chip bằng ${key}; ${qr.comparison.consistent ? 'khớp với dữ liệu chip' : `KHÁC dữ liệu chip ở: ${fields}`}`;
+  return `  QR: opened the chip with ${key}; ${qr.comparison.consistent ? 'agrees with the chip' : `DIFFERS from the chip in: ${fields}`}`;
+}
+
 export const readCommand: Command = {
   name: ['read'],
-  usage: 'read --card DIR (--mrz DOC:YYMMDD:YYMMDD | --can NNNNNN) [--json] [--face-out FILE] [--bac]',
+  usage: 'read --card DIR (--mrz DOC:YYMMDD:YYMMDD | --can NNNNNN | --qr TEXT) [--trust DIR] [--json] [--face-out FILE] [--record [--data-dir DIR]] [--bac]',
   async run(argv, { lang }) {
     const { values } = parseArgs({
       args: argv,
@@ -20,16 +29,25 @@ export const readCommand: Command = {
         json: { type: 'boolean' },
         'face-out': { type: 'string' },
         record: { type: 'boolean' },
+        'data-dir': { type: 'string' },
         bac: { type: 'boolean' },
       },
       strict: true,
     });
     const args: ReadArgs = { ...values, faceOut: values['face-out'], onProgress: values.json ? undefined : progressPrinter(lang) };
-    if (values.record) {
-      throw usageError('--record comes with the local store (not in this version yet)', '--record cần kho lưu cục bộ (chưa có trong phiên bản này)');
+    if (values['data-dir'] !== undefined && !values.record) {
+      throw usageError('--data-dir goes with --record', '--data-dir chỉ dùng cùng --record');
     }
-    const { report } = await runRead(args);
-    process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report, lang));
+    const { report, qr } = await runRead(args);
+    // Recorded before anything is printed: a result on screen must not hide a failed record.
+    const recorded = values.record ? recordReadReport(report, { dataDir: values['data-dir'] }) : undefined;
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ ...report, ...(qr ? { qr } : {}), ...(recorded ? { recorded } : {}) }, null, 2) + '\n');
+      return 0;
+    }
+    process.stdout.write(formatReport(report, lang));
+    if (qr) process.stdout.write(qrLine(qr, lang) + '\n');
+    if (recorded) process.stdout.write(`  ${lang === 'vi' ? 'Đã lưu sự kiện' : 'Recorded event'} #${recorded.seq} (${recorded.id})\n`);
     return 0;
   },
 };

@@ -1,30 +1,31 @@
 // Turns the raw files of one read into the result object of DESIGN.md (`read --json`):
 // decoded data, the face's description, and what the SOD says of each data group.
 import { hex } from '../../drivers/apdu/bytes.js';
-import { IdkError, isIdkError } from '../../drivers/apdu/errors.js';
-import { parseDg1 } from '../../drivers/emrtd/dg1.js';
+import { IdkError } from '../../drivers/apdu/errors.js';
+import { type Dg1, parseDg1 } from '../../drivers/emrtd/dg1.js';
 import { type Dg13, parseDg13 } from '../../drivers/emrtd/dg13.js';
 import { parseDg2 } from '../../drivers/emrtd/dg2.js';
 import { sha } from '../../drivers/emrtd/crypto.js';
+import type { AuthCheck } from '../../drivers/emrtd/chip-auth.js';
+import { type DgCheck, type PassiveOutcome, type PassiveReason, type SignerSummary, passiveAuthentication } from '../../drivers/emrtd/passive-auth.js';
 import type { AccessMethod, RawDocument } from '../../drivers/emrtd/read-document.js';
-import { hashDataGroup, parseSod, verifySodSignature } from '../../drivers/emrtd/sod.js';
+import type { TrustStore } from '../../drivers/emrtd/trust-store.js';
 
-export type DgCheck = 'ok' | 'mismatch' | 'not-read' | 'not-in-sod';
-export type PassiveOutcome = 'valid' | 'invalid' | 'no-trust-anchor' | 'not-checked';
+export type { DgCheck, PassiveOutcome } from '../../drivers/emrtd/passive-auth.js';
 export type ChipOutcome = 'valid' | 'invalid' | 'not-supported' | 'not-checked';
 
-export interface DocumentFields {
-  documentType: string;
-  issuingState: string;
-  documentNumber: string;
-  surname: string;
-  givenNames: string;
-  nationality: string;
-  dateOfBirth: string;
-  sex: string;
-  dateOfExpiry: string;
-  optionalData: string;
+export interface DecodeOptions {
+  /** CSCAs, master lists and CRLs to chain the Document Signer to; none gives `no-trust-anchor`. */
+  trust?: TrustStore;
+  /** The clock for validity checks (tests). */
+  now?: Date;
 }
+
+/** The DG1 fields of DESIGN.md's `document` object (the MRZ text and check flags stay inside). */
+export type DocumentFields = Pick<
+  Dg1,
+  'documentType' | 'issuingState' | 'documentNumber' | 'surname' | 'givenNames' | 'nationality' | 'dateOfBirth' | 'sex' | 'dateOfExpiry' | 'optionalData'
+>;
 
 export interface ReadReport {
   document: DocumentFields;
@@ -33,10 +34,22 @@ export interface ReadReport {
   authenticity: {
     passive: PassiveOutcome;
     reason?: string;
+    /** Stable code of the passive reason, for translation (docs/authenticity.md). */
+    reasonCode?: PassiveReason;
     dataGroups: Record<string, DgCheck>;
-    signer?: { subject?: string; signingTime?: string; signatureAlgorithm: string };
+    signer?: SignerSummary;
+    /** The CSCA the Document Signer chains to and the trust-store file holding it. */
+    csca?: { subject: string; source: string };
+    /** Notes that do not change the outcome (no CRL for this CSCA, CRL out of date...). */
+    warnings?: string[];
     chip: ChipOutcome;
+    chipReason?: string;
+    chipProtocol?: string;
     active: ChipOutcome;
+    activeReason?: string;
+    activeProtocol?: string;
+    /** The trust store used: how many CSCAs and CRLs, and the files it could not use. */
+    trust?: { anchors: number; crls: number; problems: { file: string; code: string; message: string }[] };
   };
   access: AccessMethod;
   stats: { apdus: number; bytesIn: number; bytesOut: number; ms: number };
@@ -54,7 +67,7 @@ function noDg1(): IdkError {
   });
 }
 
-export async function decodeDocument(raw: RawDocument, ms: number): Promise<Decoded> {
+export async function decodeDocument(raw: RawDocument, ms: number, opts: DecodeOptions = {}): Promise<Decoded> {
   const dg1Bytes = raw.files.get('DG1');
   if (!dg1Bytes) throw noDg1();
   const dg1 = parseDg1(dg1Bytes);
@@ -82,7 +95,7 @@ export async function decodeDocument(raw: RawDocument, ms: number): Promise<Deco
       document,
       vn,
       face,
-      authenticity: { ...(await passive(raw)), chip: raw.files.has('DG14') ? 'not-checked' : 'not-supported', active: raw.files.has('DG15') ? 'not-checked' : 'not-supported' },
+      authenticity: authenticity(raw, opts),
       access: raw.access,
       stats: { ...raw.stats, ms: Math.round(ms) },
     },
@@ -90,33 +103,31 @@ export async function decodeDocument(raw: RawDocument, ms: number): Promise<Deco
   };
 }
 
-/**
- * What can be said without a trust store: each data group's hash against the SOD and the
- * SOD's signature under its own Document Signer certificate. The chain to a CSCA is not
- * checked here, so a fully consistent card reports `no-trust-anchor`, never `valid`.
- */
-async function passive(raw: RawDocument): Promise<Pick<ReadReport['authenticity'], 'passive' | 'reason' | 'dataGroups' | 'signer'>> {
-  const dataGroups: Record<string, DgCheck> = {};
-  const sodBytes = raw.files.get('EF.SOD');
-  if (!sodBytes) return { passive: 'not-checked', reason: 'no EF.SOD on the chip', dataGroups };
-  let sod;
-  try {
-    sod = parseSod(sodBytes);
-  } catch (e) {
-    if (isIdkError(e)) return { passive: 'invalid', reason: `EF.SOD unreadable: ${e.message}`, dataGroups };
-    throw e;
+function authenticity(raw: RawDocument, opts: DecodeOptions): ReadReport['authenticity'] {
+  const p = passiveAuthentication({ files: raw.files, trust: opts.trust, now: opts.now });
+  const chip = antiCloning(raw.chipAuthentication, raw.files.has('DG14'));
+  const active = antiCloning(raw.activeAuthentication, raw.files.has('DG15'));
+  const out: ReadReport['authenticity'] = { passive: p.outcome, dataGroups: p.dataGroups, chip: chip.outcome, active: active.outcome };
+  if (p.reason) Object.assign(out, { reason: p.reason, reasonCode: p.reasonCode });
+  if (p.signer) out.signer = p.signer;
+  if (p.csca) out.csca = p.csca;
+  if (p.warnings.length) out.warnings = p.warnings;
+  if (chip.reason) out.chipReason = chip.reason;
+  if (chip.protocol) out.chipProtocol = chip.protocol;
+  if (active.reason) out.activeReason = active.reason;
+  if (active.protocol) out.activeProtocol = active.protocol;
+  if (opts.trust) {
+    out.trust = {
+      anchors: opts.trust.anchors.length,
+      crls: opts.trust.crls.length,
+      problems: opts.trust.problems.map((q) => ({ file: q.file, code: q.code, message: q.messages.en })),
+    };
   }
-  for (const [n, expected] of [...sod.dataGroupHashes].sort((a, b) => a[0] - b[0])) {
-    const bytes = raw.files.get(`DG${n}`);
-    dataGroups[`DG${n}`] = !bytes ? 'not-read' : hex(hashDataGroup(sod.hashAlgorithm, bytes)) === hex(expected) ? 'ok' : 'mismatch';
-  }
-  for (const name of raw.files.keys()) {
-    if (/^DG\d+$/.test(name) && !(name in dataGroups)) dataGroups[name] = 'not-in-sod';
-  }
-  const signature = await verifySodSignature(sod);
-  const signer = { signingTime: sod.signingTime, signatureAlgorithm: sod.signatureAlgorithmOid };
-  const bad = Object.entries(dataGroups).filter(([, v]) => v === 'mismatch' || v === 'not-in-sod');
-  if (bad.length > 0) return { passive: 'invalid', reason: `hash mismatch: ${bad.map(([k]) => k).join(', ')}`, dataGroups, signer };
-  if (!signature.valid) return { passive: 'invalid', reason: `SOD signature: ${signature.reason ?? 'invalid'}`, dataGroups, signer };
-  return { passive: 'no-trust-anchor', reason: 'no trust store given: the Document Signer was not chained to a CSCA', dataGroups, signer };
+  return out;
+}
+
+/** A check the read did not attempt is `not-checked` when the file is there, `not-supported` when not. */
+function antiCloning(check: AuthCheck | undefined, fileRead: boolean): AuthCheck {
+  if (check) return check;
+  return fileRead ? { outcome: 'not-checked', reason: 'not attempted in this read' } : { outcome: 'not-supported' };
 }

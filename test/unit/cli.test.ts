@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hex } from '../../drivers/apdu/bytes.js';
 import { sha } from '../../drivers/emrtd/crypto.js';
+import { buildCccdQr } from '../../drivers/qr/cccd-qr.js';
 import { demoCard, packageRoot } from '../../main/paths.js';
 import { demoPerson, tempDir } from '../helpers/cards.js';
 
@@ -74,12 +75,53 @@ describe('idkiosk read', () => {
     expect(r.stderr).toContain(`[${code}]`);
   });
 
+  it('opens the chip from the card\'s QR text and says whether the QR agrees with the chip', async () => {
+    const person = await demoPerson('cccd');
+    const qr = buildCccdQr({ ...person, idNumber: person.idNumber!, placeOfResidence: person.placeOfResidence!, dateOfIssue: person.dateOfIssue! });
+    const ok = await idkiosk(['read', '--card', demoCard('cccd'), '--qr', qr, '--json']);
+    expect(ok.code).toBe(0);
+    const out = JSON.parse(ok.stdout);
+    expect(out.access).toBe('PACE-GM');
+    expect(out.qr.openedWith).toEqual({ kind: 'can', can: '012345' });
+    expect(out.qr.comparison.consistent).toBe(true);
+    const other = qr.replace('Lê Thị Mẫu', 'Lê Thị Mẫn');
+    const differs = await idkiosk(['read', '--card', demoCard('cccd'), '--qr', other]);
+    expect(differs.code).toBe(0);
+    expect(differs.stdout).toMatch(/QR: .*KHÁC dữ liệu chip ở: fullName/);
+    const broken = await idkiosk(['read', '--card', demoCard('cccd'), '--qr', '0001900|garbage']);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('reads the passport with BAC and prints a Vietnamese summary', async () => {
     const r = await idkiosk(['read', '--card', demoCard('passport'), '--mrz', 'C0000001:851102:311102']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Họ và tên\s+: PHAM VAN THU/);
     expect(r.stdout).toMatch(/Ngày sinh\s+: 02\/11\/1985/);
     expect(r.stdout).toMatch(/Mở chip bằng\s+: BAC/);
+  });
+});
+
+describe('idkiosk read --record and queue', () => {
+  it('stores each verification as an event the queue then reports as pending', async () => {
+    const dir = tempDir();
+    const first = await idkiosk(['read', '--card', demoCard('cccd'), '--can', '012345', '--record', '--data-dir', dir, '--json']);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout).recorded.seq).toBe(1);
+    const second = await idkiosk(['read', '--card', demoCard('passport'), '--mrz', 'C0000001:851102:311102', '--record', '--data-dir', dir]);
+    expect(second.stdout).toMatch(/Đã lưu sự kiện #2/);
+    const status = await idkiosk(['queue', 'status', '--data-dir', dir, '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ recorded: 2, delivered: 0, pending: 2 });
+    // Personal data stays encrypted at rest: the name is nowhere in the database file in clear.
+    const { readdir } = await import('node:fs/promises');
+    const files = await readdir(dir);
+    expect(files).toContain('events.sqlite');
+    for (const f of files) {
+      const bytes = await readFile(join(dir, f));
+      expect(bytes.includes(Buffer.from('Lê Thị Mẫu')), f).toBe(false);
+      expect(bytes.includes(Buffer.from('190012345')), f).toBe(false);
+    }
   });
 });
 
@@ -107,11 +149,17 @@ describe('idkiosk card build', () => {
 });
 
 describe('idkiosk demo and bench', () => {
-  it('demo reads the built-in card and shows the person', async () => {
-    const r = await idkiosk(['demo']);
+  it('demo --once reads the built-in card through the kiosk and shows a genuine card', async () => {
+    const r = await idkiosk(['demo', '--once']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Lê Thị Mẫu');
-    expect(r.stdout).toMatch(/PACE-GM/);
+    expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+    expect(r.stdout).toMatch(/Kết quả: Lê Thị Mẫu — XANH/);
+    const j = await idkiosk(['demo', '--once', '--json']);
+    expect(j.code).toBe(0);
+    const out = JSON.parse(j.stdout);
+    expect(out.person.vn.fullName).toBe('Lê Thị Mẫu');
+    expect(out.authenticity.level).toBe('green');
+    expect(out.access).toBe('PACE-GM');
   });
 
   it('bench read prints each figure as a ratio against its limit', async () => {

@@ -1,0 +1,3 @@
+#!/bin/sh
+set -e
+rm -f /etc/xdg/autostart/idkiosk.desktop

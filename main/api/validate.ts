@@ -1,0 +1,117 @@
+// The runtime half of the contract: main trusts nothing a page sends. A handful of
+// combinators, one schema per request; anything else is a BAD_REQUEST that names the
+// field, so a renderer bug shows up as a clear error, not as undefined behaviour.
+import { IdkError } from '../../drivers/apdu/errors.js';
+import type { ClientFrame, Method, Params } from './contract.js';
+import { PROFILES } from './contract.js';
+
+type Check<T> = (v: unknown, path: string) => T;
+
+export function badRequest(path: string, why: string): IdkError {
+  return new IdkError(
+    'BAD_REQUEST',
+    {
+      vi: `Yêu cầu không hợp lệ từ giao diện (${path}: ${why}).`,
+      en: `Invalid request from the screen (${path}: ${why}).`,
+    },
+    { detail: { path } },
+  );
+}
+
+const str =
+  (re?: RegExp, max = 200): Check<string> =>
+  (v, path) => {
+    if (typeof v !== 'string') throw badRequest(path, 'expected text');
+    if (v.length > max) throw badRequest(path, `longer than ${max}`);
+    if (re && !re.test(v)) throw badRequest(path, 'wrong format');
+    return v;
+  };
+
+const bool: Check<boolean> = (v, path) => {
+  if (typeof v !== 'boolean') throw badRequest(path, 'expected true or false');
+  return v;
+};
+
+const int =
+  (min: number, max: number): Check<number> =>
+  (v, path) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw badRequest(path, `expected a whole number ${min}..${max}`);
+    return v;
+  };
+
+function oneOf<T extends string>(values: readonly T[]): Check<T> {
+  return (v, path) => {
+    if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) throw badRequest(path, `expected one of ${values.join(', ')}`);
+    return v as T;
+  };
+}
+
+type Shape = Record<string, Check<unknown>>;
+type FromShape<S extends Shape, O extends Shape> = { [K in keyof S]: ReturnType<S[K]> } & { [K in keyof O]?: ReturnType<O[K]> };
+
+function obj<S extends Shape, O extends Shape = Record<never, never>>(required: S, optional?: O): Check<FromShape<S, O>> {
+  return (v, path) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest(path, 'expected an object');
+    const rec = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(rec)) {
+      if (!(k in required) && !(optional && k in optional)) throw badRequest(`${path}.${k}`, 'unknown field');
+    }
+    for (const [k, c] of Object.entries(required)) out[k] = c(rec[k], `${path}.${k}`);
+    for (const [k, c] of Object.entries(optional ?? {})) if (rec[k] !== undefined) out[k] = c(rec[k], `${path}.${k}`);
+    return out as FromShape<S, O>;
+  };
+}
+
+const none = obj({});
+const yymmdd = str(/^\d{6}$/, 6);
+
+const accessKey: Check<Params<'accessKey'>> = (v, path) => {
+  const kind = (v as { kind?: unknown } | null)?.kind;
+  if (kind === 'can') return obj({ kind: oneOf(['can'] as const), can: str(/^\d{6}$/, 6) })(v, path);
+  if (kind === 'mrz') {
+    return obj({ kind: oneOf(['mrz'] as const), documentNumber: str(/^[0-9A-Z<]{1,20}$/, 20), dateOfBirth: yymmdd, dateOfExpiry: yymmdd })(v, path);
+  }
+  throw badRequest(`${path}.kind`, 'expected can or mrz');
+};
+
+const session = str(/^[A-Za-z0-9_-]{16,64}$/, 64);
+
+const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
+  hello: none,
+  accessKey,
+  confirm: obj({ id: str(/^[A-Za-z0-9_-]{1,64}$/, 64) }),
+  clear: none,
+  status: none,
+  setLang: obj({ lang: oneOf(['vi', 'en'] as const) }),
+  unlockSettings: obj({ pin: str(/^\d{4,12}$/, 12) }),
+  updateSettings: obj(
+    { session },
+    { profile: oneOf(PROFILES), idleSeconds: int(5, 600), station: str(/^\P{Cc}{1,60}$/u, 60), newPin: str(/^\d{4,12}$/, 12) },
+  ),
+  lockSettings: obj({ session }),
+  demoCard: obj({ present: bool }),
+};
+
+export function isMethod(m: unknown): m is Method {
+  return typeof m === 'string' && Object.prototype.hasOwnProperty.call(SCHEMAS, m);
+}
+
+export function validateParams<M extends Method>(method: M, params: unknown): Params<M> {
+  return (SCHEMAS[method] as Check<Params<M>>)(params ?? {}, 'params');
+}
+
+/**
+ * A whole WebSocket frame from a page, checked before anything looks at it. The method
+ * name is checked by dispatch, so an unknown one is answered (it has an id), not hung up on.
+ */
+export function parseClientFrame(text: string): Omit<ClientFrame, 'method'> & { method: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw badRequest('frame', 'not JSON');
+  }
+  const f = obj({ t: oneOf(['req'] as const), id: int(0, Number.MAX_SAFE_INTEGER), method: str(undefined, 40) }, { params: (x: unknown) => x })(v, 'frame');
+  return { t: 'req', id: f.id, method: f.method, params: f.params };
+}

@@ -1,0 +1,37 @@
+// The face worker: models load once per worker, and the chip portrait's analysis is kept
+// for the next live attempt of the same card, so a retry costs only the live side.
+import { createHash } from 'node:crypto';
+import { parentPort } from 'node:worker_threads';
+import { isIdkError } from '../../../drivers/apdu/errors.js';
+import { decodeImage } from '../../../drivers/camera/image.js';
+import { makeFrame } from '../../../drivers/camera/frame.js';
+import { type FaceAnalysis, FaceEngine } from './engine.js';
+import type { FaceRequest, FaceResponse } from './protocol.js';
+
+let engine: Promise<FaceEngine> | undefined;
+let lastDocument: { digest: string; analysis: FaceAnalysis } | undefined;
+
+async function handle(req: FaceRequest): Promise<FaceResponse> {
+  engine ??= FaceEngine.load();
+  const e = await engine;
+  if (req.op === 'warm-up') return { id: req.id, ok: true };
+  const digest = createHash('sha256').update(req.document).digest('hex');
+  if (lastDocument?.digest !== digest) lastDocument = { digest, analysis: e.analyse(await decodeImage(req.document), 'document') };
+  const live = makeFrame(req.live.width, req.live.height, req.live.data);
+  return { id: req.id, ok: true, result: e.verify(live, lastDocument.analysis, req.threshold) };
+}
+
+const port = parentPort;
+if (port) {
+  port.on('message', (req: FaceRequest) => {
+    handle(req).then(
+      (res) => port.postMessage(res),
+      (err: unknown) => {
+        const error = isIdkError(err)
+          ? { code: err.code, messages: err.messages }
+          : { code: 'FACE_ENGINE_FAILED', messages: { vi: 'Lỗi bộ so khớp khuôn mặt: hãy thử lại hoặc đối chiếu bằng mắt.', en: 'The face matcher failed: try again or compare by eye.' } };
+        port.postMessage({ id: req.id, ok: false, error } satisfies FaceResponse);
+      },
+    );
+  });
+}

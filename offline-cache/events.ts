@@ -1,0 +1,200 @@
+// A verification's outcome as a signed, hash-chained event. Pure: no I/O.
+//
+// The signed body holds no personal data: who was verified is a salted SHA-256 commitment
+// to a minimal `Subject` (document number, ID number, name, date of birth), which travels
+// beside the body, encrypted at rest and sealed to the server in transit. Everything else
+// on the chip (address, parents, religion, face) is deliberately not kept.
+//
+// Chain: hash_n = SHA-256(hash_{n-1} || canonical(body_n)), hash_0 = SHA-256("idkiosk-chain-v1"
+// || device public key). Signature_n = Ed25519(device key, "idkiosk-event-v1" || hash_n), so
+// the signature of any event also vouches for every event before it on the device.
+import { sha256 } from '@noble/hashes/sha2.js';
+import nacl from 'tweetnacl';
+import { concat, equal } from '../drivers/apdu/bytes.js';
+import { IdkError } from '../drivers/apdu/errors.js';
+import { type Json, b64, canonical } from './canonical.js';
+import { UUID_RE } from './uuidv7.js';
+
+const enc = new TextEncoder();
+const CHAIN_TAG = enc.encode('idkiosk-chain-v1');
+const SIG_TAG = enc.encode('idkiosk-event-v1');
+
+export type Outcome = 'accepted' | 'rejected' | 'review';
+export type CheckOutcome = 'valid' | 'invalid' | 'no-trust-anchor' | 'not-checked' | 'not-supported';
+
+/** What the verification pipeline hands over; the store turns it into an event. */
+export interface VerificationInput {
+  /** Device clock (ms since epoch) when the decision was made; defaults to now. */
+  at?: number;
+  site: string;
+  operator: string;
+  reader: string;
+  document: { type: string; issuingState: string; number: string; dateOfExpiry?: string };
+  holder: { idNumber?: string; fullName?: string; dateOfBirth?: string };
+  result: Outcome;
+  authenticity: { passive: CheckOutcome; chip: CheckOutcome; active: CheckOutcome };
+  access: string;
+  biometric: { method: 'face' | 'fingerprint' | 'none'; score: number | null };
+}
+
+export interface Subject {
+  documentNumber: string;
+  idNumber?: string;
+  fullName?: string;
+  dateOfBirth?: string;
+  /** 16 random bytes, base64: without it the commitment of a 12-digit ID number is guessable. */
+  salt: string;
+}
+
+export interface EventBody {
+  v: 1;
+  id: string;
+  device: string;
+  seq: number;
+  /** Device clock, ms since epoch. */
+  at: number;
+  /** Server time minus device time as last measured by the sync client (ms), null if never. */
+  clock: number | null;
+  site: string;
+  operator: string;
+  reader: string;
+  doc: { type: string; state: string; expired: boolean | null };
+  result: Outcome;
+  auth: { passive: CheckOutcome; chip: CheckOutcome; active: CheckOutcome };
+  access: string;
+  bio: { method: 'face' | 'fingerprint' | 'none'; score: number | null };
+  /** base64 SHA-256 of canonical(Subject). */
+  subject: string;
+}
+
+export function genesisHash(signPublicKey: Uint8Array): Uint8Array {
+  return sha256(concat(CHAIN_TAG, signPublicKey));
+}
+
+export function bodyBytes(body: EventBody): Uint8Array {
+  return enc.encode(canonical(body as unknown as Json));
+}
+
+export function chainHash(prev: Uint8Array, body: EventBody): Uint8Array {
+  return sha256(concat(prev, bodyBytes(body)));
+}
+
+export function subjectDigest(s: Subject): string {
+  return b64(sha256(enc.encode(canonical(s as unknown as Json))));
+}
+
+export function signHash(hash: Uint8Array, signSecretKey: Uint8Array): Uint8Array {
+  return nacl.sign.detached(concat(SIG_TAG, hash), signSecretKey);
+}
+
+export function verifyHashSignature(hash: Uint8Array, sig: Uint8Array, signPublicKey: Uint8Array): boolean {
+  return sig.length === 64 && nacl.sign.detached.verify(concat(SIG_TAG, hash), sig, signPublicKey);
+}
+
+function bad(what: string): IdkError {
+  return new IdkError('BAD_VERIFICATION_RECORD', {
+    vi: `Không lưu được kết quả xác thực: ${what}.`,
+    en: `Cannot record the verification: ${what}.`,
+  });
+}
+
+function text(v: unknown, what: string, max = 200): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw bad(`${what} missing or too long`);
+  return v.normalize('NFC');
+}
+
+/** The subject: only what identifies the person, nothing else from the chip. */
+export function subjectOf(input: VerificationInput, salt: Uint8Array): Subject {
+  const s: Subject = { documentNumber: text(input.document.number, 'document number', 40), salt: b64(salt) };
+  if (input.holder.idNumber) s.idNumber = text(input.holder.idNumber, 'ID number', 40);
+  if (input.holder.fullName) s.fullName = text(input.holder.fullName, 'full name');
+  if (input.holder.dateOfBirth) s.dateOfBirth = text(input.holder.dateOfBirth, 'date of birth', 20);
+  return s;
+}
+
+export function bodyOf(
+  input: VerificationInput,
+  ctx: { id: string; device: string; seq: number; at: number; clock: number | null; subject: Subject },
+): EventBody {
+  const score = input.biometric.score;
+  if (score !== null && (!Number.isFinite(score) || score < 0 || score > 1)) throw bad('biometric score must be between 0 and 1');
+  const expiry = input.document.dateOfExpiry;
+  return {
+    v: 1,
+    id: ctx.id,
+    device: ctx.device,
+    seq: ctx.seq,
+    at: Math.round(ctx.at),
+    clock: ctx.clock === null ? null : Math.round(ctx.clock),
+    site: text(input.site, 'site'),
+    operator: text(input.operator, 'operator'),
+    reader: text(input.reader, 'reader'),
+    doc: {
+      type: text(input.document.type, 'document type', 8),
+      state: text(input.document.issuingState, 'issuing state', 8),
+      expired: expiry ? expiry < new Date(ctx.at).toISOString().slice(0, 10) : null,
+    },
+    result: input.result,
+    auth: { ...input.authenticity },
+    access: text(input.access, 'access method', 20),
+    bio: { method: input.biometric.method, score: score === null ? null : Math.round(score * 1e4) / 1e4 },
+    subject: subjectDigest(ctx.subject),
+  };
+}
+
+const OUTCOMES = new Set(['accepted', 'rejected', 'review']);
+const CHECKS = new Set(['valid', 'invalid', 'no-trust-anchor', 'not-checked', 'not-supported']);
+const BIO = new Set(['face', 'fingerprint', 'none']);
+
+function isStr(v: unknown, max = 200): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= max;
+}
+
+/** Checks the shape of a body that came from outside (the wire); returns a reason or null. */
+export function bodyProblem(b: unknown): string | null {
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) return 'not an object';
+  const o = b as Record<string, unknown>;
+  const allowed = new Set(['v', 'id', 'device', 'seq', 'at', 'clock', 'site', 'operator', 'reader', 'doc', 'result', 'auth', 'access', 'bio', 'subject']);
+  for (const k of Object.keys(o)) if (!allowed.has(k)) return `unknown field ${k}`;
+  if (o.v !== 1) return 'version';
+  if (typeof o.id !== 'string' || !UUID_RE.test(o.id)) return 'id';
+  if (!isStr(o.device, 64)) return 'device';
+  if (!Number.isSafeInteger(o.seq) || (o.seq as number) < 1) return 'seq';
+  if (!Number.isSafeInteger(o.at)) return 'at';
+  if (o.clock !== null && !Number.isSafeInteger(o.clock)) return 'clock';
+  if (!isStr(o.site) || !isStr(o.operator) || !isStr(o.reader) || !isStr(o.access, 20)) return 'site/operator/reader/access';
+  const d = o.doc as Record<string, unknown> | null;
+  if (typeof d !== 'object' || d === null || !isStr(d.type, 8) || !isStr(d.state, 8) || (d.expired !== null && typeof d.expired !== 'boolean') || Object.keys(d).length !== 3) return 'doc';
+  if (!OUTCOMES.has(o.result as string)) return 'result';
+  const a = o.auth as Record<string, unknown> | null;
+  if (typeof a !== 'object' || a === null || Object.keys(a).length !== 3 || ![a.passive, a.chip, a.active].every((x) => CHECKS.has(x as string))) return 'auth';
+  const bio = o.bio as Record<string, unknown> | null;
+  if (typeof bio !== 'object' || bio === null || Object.keys(bio).length !== 2 || !BIO.has(bio.method as string)) return 'bio';
+  if (bio.score !== null && (typeof bio.score !== 'number' || !(bio.score >= 0 && bio.score <= 1))) return 'bio score';
+  if (typeof o.subject !== 'string' || o.subject.length !== 44) return 'subject';
+  return null;
+}
+
+export function subjectProblem(s: unknown): string | null {
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) return 'not an object';
+  const o = s as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!['documentNumber', 'idNumber', 'fullName', 'dateOfBirth', 'salt'].includes(k)) return `unknown field ${k}`;
+  if (!isStr(o.documentNumber, 40) || !isStr(o.salt, 44)) return 'documentNumber/salt';
+  for (const k of ['idNumber', 'fullName', 'dateOfBirth']) if (o[k] !== undefined && !isStr(o[k])) return k;
+  return null;
+}
+
+/** Recomputes a run of the chain from `prev`; returns each event's hash. */
+export function chainHashes(prev: Uint8Array, bodies: EventBody[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let h = prev;
+  for (const b of bodies) {
+    h = chainHash(h, b);
+    out.push(h);
+  }
+  return out;
+}
+
+export function sameHash(a: Uint8Array, b: Uint8Array): boolean {
+  return equal(a, b);
+}

@@ -1,0 +1,153 @@
+// The kiosk's local store: one SQLite file (better-sqlite3) in WAL mode, reached only
+// through this module and outbox.ts / retention.ts.
+//
+// Durability: synchronous=FULL. In WAL mode that fsyncs the WAL on every commit, so a
+// verification the clerk saw as recorded survives a power cut the moment after. With
+// better-sqlite3's default for WAL (NORMAL) the WAL is only synced at checkpoints: an
+// application crash loses nothing, but a power cut can roll back the last commits.
+// The cost of FULL is one fsync per event; `npm run bench sync` measures it.
+import { mkdirSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { IdkError, isIdkError } from '../drivers/apdu/errors.js';
+import { type DeviceKeys, type KeyOptions, loadOrCreateDeviceKeys } from './device-keys.js';
+import { migrate } from './migrations.js';
+
+export const DB_FILE = 'events.sqlite';
+
+export interface StoreOptions extends KeyOptions {
+  dataDir: string;
+  /** Delivered events are kept this long (ms) for local audit, then purged. Default 7 days. */
+  retentionMs?: number;
+  /** Undelivered events allowed before recording is refused (never dropped). Default 200,000. */
+  queueLimit?: number;
+  /** Free bytes the store keeps on its disk; below this, recording is refused. Default 16 MiB. */
+  diskReserveBytes?: number;
+  /** Only for the benchmark's comparison: the durable setting is the default. */
+  synchronous?: 'FULL' | 'NORMAL';
+  now?: () => number;
+}
+
+export interface LocalStore {
+  dataDir: string;
+  dbPath: string;
+  db: Database.Database;
+  keys: DeviceKeys;
+  retentionMs: number;
+  queueLimit: number;
+  diskReserveBytes: number;
+  now: () => number;
+  close(): void;
+}
+
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** A prepared statement, compiled once per connection (recording is on the clerk's path). */
+export function stmt(store: { db: Database.Database }, sql: string): Database.Statement {
+  let m = statements.get(store.db);
+  if (!m) statements.set(store.db, (m = new Map()));
+  let st = m.get(sql);
+  if (!st) m.set(sql, (st = store.db.prepare(sql)));
+  return st;
+}
+
+export const DEFAULTS = { retentionMs: 7 * 24 * 3600_000, queueLimit: 200_000, diskReserveBytes: 16 * 1024 * 1024 };
+
+/** SQLite's failures as errors a clerk can act on; anything else passes through. */
+export function storeError(e: unknown, path: string): unknown {
+  if (isIdkError(e)) return e;
+  const code = (e as { code?: string })?.code ?? '';
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') {
+    return new IdkError(
+      'STORE_FULL',
+      {
+        vi: `Ổ đĩa chứa kho sự kiện đã đầy (${path}): kết quả này CHƯA được lưu. Giải phóng dung lượng hoặc gọi kỹ thuật; các bản ghi đã lưu vẫn an toàn.`,
+        en: `The disk holding the event store is full (${path}): this result was NOT recorded. Free some space or call support; records already stored are safe.`,
+      },
+      { cause: e },
+    );
+  }
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+    return new IdkError(
+      'STORE_CORRUPT',
+      { vi: `Kho sự kiện bị hỏng (${path}): không ghi thêm; gọi kỹ thuật.`, en: `The event store is damaged (${path}): nothing more is written; call support.` },
+      { cause: e },
+    );
+  }
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return new IdkError('STORE_BUSY', { vi: `Kho sự kiện đang bận (${path}): thử lại.`, en: `The event store is busy (${path}): try again.` }, { cause: e });
+  }
+  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code === 'SCHEMA_TOO_NEW') {
+    return new IdkError(
+      'STORE_UNAVAILABLE',
+      { vi: `Không ghi được vào kho sự kiện (${path}): kiểm tra ổ đĩa và quyền thư mục.`, en: `Cannot write to the event store (${path}): check the disk and folder permissions.` },
+      { cause: e, detail: { sqlite: code } },
+    );
+  }
+  return e;
+}
+
+export function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): Database.Database {
+  const db = new Database(path, { timeout: 10_000 });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+    db.pragma('foreign_keys = ON');
+    // Bounded WAL after a checkpoint, so a long offline stretch does not leave a huge file.
+    db.pragma('journal_size_limit = 8388608');
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+export function openLocalStore(opts: StoreOptions): LocalStore {
+  const dataDir = opts.dataDir;
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const keys = loadOrCreateDeviceKeys(dataDir, opts);
+  const dbPath = join(dataDir, DB_FILE);
+  let db: Database.Database;
+  try {
+    db = openDatabase(dbPath, opts.synchronous);
+  } catch (e) {
+    throw storeError(e, dbPath);
+  }
+  try {
+    migrate(db);
+  } catch (e) {
+    db.close();
+    throw storeError(e, dbPath);
+  }
+  return {
+    dataDir,
+    dbPath,
+    db,
+    keys,
+    retentionMs: opts.retentionMs ?? DEFAULTS.retentionMs,
+    queueLimit: opts.queueLimit ?? DEFAULTS.queueLimit,
+    diskReserveBytes: opts.diskReserveBytes ?? DEFAULTS.diskReserveBytes,
+    now: opts.now ?? Date.now,
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+export function freeDiskBytes(dir: string): number {
+  const s = statfsSync(dir);
+  return s.bavail * s.bsize;
+}
+
+export function getMeta(store: LocalStore, key: string): string | undefined {
+  const row = stmt(store, 'SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value;
+}
+
+export function setMeta(store: LocalStore, key: string, value: string | number): void {
+  stmt(store, 'INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, String(value));
+}
+
+export function deleteMeta(store: LocalStore, key: string): void {
+  stmt(store, 'DELETE FROM meta WHERE key = ?').run(key);
+}

@@ -1,0 +1,305 @@
+// The sync client: drains the outbox to the ingest server in signed, compressed, sealed
+// batches. It runs beside the verifications on the event loop but never holds one up:
+// recording is a local SQLite commit, and everything here is asynchronous (network, zlib).
+//
+// Exactly once = at-least-once delivery (resend until acknowledged) + the server's dedup
+// on (device, seq). After a crash the client resumes from the acknowledged head kept in the
+// store, and asks the server for its head so a batch whose answer was lost is not resent.
+import { Agent } from 'node:http';
+import { IdkError, isIdkError } from '../../drivers/apdu/errors.js';
+import { b64, unb64 } from '../canonical.js';
+import { acknowledge, ackOf, headOf, pendingRun, queueCounts } from '../outbox.js';
+import { type LocalStore, getMeta, setMeta } from '../store.js';
+import { httpExchange } from './http.js';
+import {
+  type BatchAck,
+  BATCH_CONTENT_TYPE,
+  type EnrolReply,
+  type ErrorReply,
+  H_DEVICE,
+  H_IDEMPOTENCY,
+  encodeBatch,
+  idempotencyKey,
+} from './protocol.js';
+
+export interface SyncClientOptions {
+  store: LocalStore;
+  /** Backoff after a failure: full jitter over min(capMs, baseMs * 2^attempt). */
+  backoff?: { baseMs?: number; capMs?: number };
+  /** Batches are sized to take about this long on the measured link. */
+  targetBatchSeconds?: number;
+  maxBatchEvents?: number;
+  initialBatchEvents?: number;
+  minTimeoutMs?: number;
+  random?: () => number;
+  log?: (line: string) => void;
+  /** Called after each acknowledged batch (for measurements). */
+  onBatch?: (o: Extract<SendOutcome, { kind: 'acked' }>) => void;
+}
+
+/** Any answer the server may give; which fields are present depends on the status. */
+type Reply = Partial<Omit<BatchAck, 'status'> & Omit<ErrorReply, 'status'> & Omit<EnrolReply, 'status'>> & { status?: string };
+
+export type SendOutcome =
+  | { kind: 'empty' }
+  | { kind: 'acked'; events: number; stored: number; duplicates: number; wireBytes: number; compressedBytes: number; ms: number };
+
+export interface DrainResult {
+  batches: number;
+  acked: number;
+  failures: number;
+  pending: number;
+  lastError?: string;
+}
+
+/** Failures the client can do nothing about by retrying soon: a person must act. */
+const FATAL = new Set(['FORGED', 'CHAIN_CONFLICT', 'DEVICE_KEY_CONFLICT', 'CHAIN_DIVERGED', 'SERVER_AHEAD', 'STORE_GAP']);
+
+export class SyncError extends IdkError {}
+
+function syncError(code: string, en: string, vi: string, detail?: Record<string, unknown>): SyncError {
+  return new SyncError(code, { vi, en }, detail ? { detail } : undefined);
+}
+
+function notEnrolled(): SyncError {
+  return syncError('NOT_ENROLLED', 'this device is not enrolled with an ingest server: run idkiosk queue flush --server URL --token TOKEN', 'máy này chưa đăng ký với máy chủ: chạy idkiosk queue flush --server URL --token MÃ');
+}
+
+/** Registers this device's public key with the server (once), keeping the server's address and sealing key. */
+export async function enrolDevice(store: LocalStore, serverUrl: string, token: string, site: string): Promise<EnrolReply> {
+  const url = new URL('/v1/enrol', serverUrl).toString();
+  const body = new TextEncoder().encode(JSON.stringify({ deviceId: store.keys.deviceId, signPublicKey: b64(store.keys.signPublicKey), site }));
+  const r = await httpExchange(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body, timeoutMs: 30_000 });
+  const reply = JSON.parse(r.text) as Reply;
+  if (r.status !== 200 && r.status !== 201) {
+    throw syncError(`ENROL_${reply.code ?? r.status}`, `enrolment refused by the server: ${reply.message ?? r.status}`, `máy chủ từ chối đăng ký: ${reply.message ?? r.status}`);
+  }
+  setMeta(store, 'server_url', serverUrl);
+  setMeta(store, 'server_box_key', String(reply.serverBoxKey));
+  setMeta(store, 'enrolled_at', Date.now());
+  return reply as EnrolReply;
+}
+
+export class SyncClient {
+  readonly store: LocalStore;
+  private readonly o: Required<Omit<SyncClientOptions, 'store' | 'backoff' | 'onBatch'>> & { baseMs: number; capMs: number };
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  private batchEvents: number;
+  private rateBps = 0;
+  private bytesPerEvent = 0;
+  private attempt = 0;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private resumed = false;
+  private readonly onBatch: SyncClientOptions['onBatch'];
+  lastError: string | undefined;
+
+  constructor(opts: SyncClientOptions) {
+    this.store = opts.store;
+    this.o = {
+      targetBatchSeconds: opts.targetBatchSeconds ?? 6,
+      maxBatchEvents: opts.maxBatchEvents ?? 5000,
+      initialBatchEvents: opts.initialBatchEvents ?? 50,
+      minTimeoutMs: opts.minTimeoutMs ?? 30_000,
+      random: opts.random ?? Math.random,
+      log: opts.log ?? (() => undefined),
+      baseMs: opts.backoff?.baseMs ?? 500,
+      capMs: opts.backoff?.capMs ?? 60_000,
+    };
+    this.batchEvents = this.o.initialBatchEvents;
+    this.onBatch = opts.onBatch;
+  }
+
+  private server(): { url: string; boxKey: Uint8Array } {
+    const url = getMeta(this.store, 'server_url');
+    const key = getMeta(this.store, 'server_box_key');
+    if (!url || !key) throw notEnrolled();
+    return { url, boxKey: unb64(key) };
+  }
+
+  private noteClock(serverTime: unknown, t0: number, t1: number): void {
+    if (typeof serverTime !== 'number' || !Number.isFinite(serverTime)) return;
+    setMeta(this.store, 'clock_offset', Math.round(serverTime - (t0 + t1) / 2));
+  }
+
+  /** Adopts the server's acknowledged head, so what it already holds is not sent again. */
+  async resume(): Promise<number> {
+    const { url } = this.server();
+    const t0 = Date.now();
+    const r = await httpExchange(new URL(`/v1/devices/${this.store.keys.deviceId}/ack`, url).toString(), { method: 'GET', timeoutMs: this.o.minTimeoutMs, agent: this.agent });
+    if (r.status === 401) throw notEnrolled();
+    if (r.status !== 200) throw new Error(`ack query answered ${r.status}`);
+    const a = JSON.parse(r.text) as { ackSeq: number; ackHash: string | null; serverTime: number };
+    this.noteClock(a.serverTime, t0, Date.now());
+    this.resumed = true;
+    if (a.ackSeq > ackOf(this.store).seq) return acknowledge(this.store, a.ackSeq, a.ackHash ? unb64(a.ackHash) : undefined).newlyAcked;
+    return 0;
+  }
+
+  /** Sends one batch of the oldest undelivered events. Throws on any failure (the caller backs off). */
+  async sendOnce(): Promise<SendOutcome> {
+    const { url, boxKey } = this.server();
+    const run = pendingRun(this.store, this.batchEvents);
+    if (run.events.length === 0) return { kind: 'empty' };
+    const tip = run.events[run.events.length - 1]!;
+    const enc = await encodeBatch(
+      { v: 1, device: this.store.keys.deviceId, from: run.from, prev: b64(run.prev), sig: b64(tip.sig), events: run.events.map((e) => ({ body: e.body, subject: e.subject })) },
+      boxKey,
+    );
+    const expectedMs = this.rateBps > 0 ? (enc.wire.length / this.rateBps) * 1000 : 0;
+    const t0 = Date.now();
+    let r;
+    try {
+      r = await httpExchange(new URL('/v1/batches', url).toString(), {
+        method: 'POST',
+        headers: {
+          'content-type': BATCH_CONTENT_TYPE,
+          [H_DEVICE]: this.store.keys.deviceId,
+          [H_IDEMPOTENCY]: idempotencyKey(this.store.keys.deviceId, run.from, tip.body.seq, tip.hash),
+        },
+        body: enc.wire,
+        timeoutMs: Math.max(this.o.minTimeoutMs, 4 * expectedMs),
+        agent: this.agent,
+      });
+    } catch (e) {
+      // A failed exchange on a weak link: try a smaller batch next time.
+      this.batchEvents = Math.max(1, Math.ceil(this.batchEvents / 2));
+      throw e;
+    }
+    const t1 = Date.now();
+    let reply: Reply;
+    try {
+      reply = JSON.parse(r.text) as Reply;
+    } catch {
+      throw new Error(`server answered ${r.status} without JSON`);
+    }
+    this.noteClock(reply.serverTime, t0, t1);
+    if (r.status === 200) {
+      if (typeof reply.ackSeq !== 'number') throw new Error('server answered 200 without ackSeq');
+      acknowledge(this.store, reply.ackSeq, reply.ackHash ? unb64(reply.ackHash) : undefined);
+      this.adapt(enc.wire.length, run.events.length, t1 - t0);
+      const out = { kind: 'acked' as const, events: run.events.length, stored: reply.stored ?? 0, duplicates: reply.duplicates ?? 0, wireBytes: enc.wire.length, compressedBytes: enc.compressedBytes, ms: t1 - t0 };
+      this.onBatch?.(out);
+      return out;
+    }
+    if (r.status === 413) {
+      this.batchEvents = Math.max(1, Math.floor(this.batchEvents / 4));
+      throw new Error('batch too large for the server; retrying smaller');
+    }
+    if (r.status === 401) throw notEnrolled();
+    if (r.status === 409 && reply.code === 'GAP') {
+      throw syncError('SERVER_BEHIND', `the server holds only up to record ${reply.ackSeq} but this device had ${ackOf(this.store).seq} acknowledged: the server lost data; call support`, `máy chủ chỉ còn đến bản ghi ${reply.ackSeq}: máy chủ đã mất dữ liệu, gọi kỹ thuật`, { ackSeq: reply.ackSeq });
+    }
+    if (r.status >= 400 && r.status < 500) {
+      throw syncError(reply.code ?? `HTTP_${r.status}`, `the server rejected the batch: ${reply.message ?? r.status}`, `máy chủ từ chối lô dữ liệu: ${reply.message ?? r.status}`);
+    }
+    throw new Error(`server answered ${r.status}: ${reply.message ?? ''}`);
+  }
+
+  private adapt(wireBytes: number, events: number, ms: number): void {
+    const rate = (wireBytes * 1000) / Math.max(1, ms);
+    this.rateBps = this.rateBps === 0 ? rate : 0.6 * this.rateBps + 0.4 * rate;
+    const bpe = wireBytes / events;
+    this.bytesPerEvent = this.bytesPerEvent === 0 ? bpe : 0.7 * this.bytesPerEvent + 0.3 * bpe;
+    const want = (this.rateBps * this.o.targetBatchSeconds) / this.bytesPerEvent;
+    // Grow at most 2x a step (the measured rate lags on a link not yet filled), shrink at once.
+    this.batchEvents = Math.round(Math.min(this.o.maxBatchEvents, Math.max(1, Math.min(want, this.batchEvents * 2))));
+  }
+
+  get batchSize(): number {
+    return this.batchEvents;
+  }
+
+  backoffMs(): number {
+    const ceiling = Math.min(this.o.capMs, this.o.baseMs * 2 ** Math.min(this.attempt, 30));
+    return Math.round(this.o.random() * ceiling);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /**
+   * Sends until nothing is pending, `until` is acknowledged, or `maxMs` passes, backing
+   * off after each failure. Fatal rejections (forgery, chain conflict) end it with the error.
+   */
+  async drain(opts: { maxMs?: number; until?: number; stopOnFatal?: boolean } = {}): Promise<DrainResult> {
+    const deadline = opts.maxMs === undefined ? Infinity : Date.now() + opts.maxMs;
+    const res: DrainResult = { batches: 0, acked: 0, failures: 0, pending: 0 };
+    for (;;) {
+      const counts = queueCounts(this.store);
+      res.pending = counts.pending;
+      if (counts.pending === 0 || (opts.until !== undefined && counts.acked >= opts.until) || Date.now() >= deadline || (!this.running && this.loop)) return res;
+      try {
+        if (!this.resumed) await this.resume();
+        const out = await this.sendOnce();
+        if (out.kind === 'acked') {
+          res.batches++;
+          res.acked += out.events;
+          this.attempt = 0;
+          this.lastError = undefined;
+          setMeta(this.store, 'last_sync_ok', Date.now());
+        }
+      } catch (e) {
+        res.failures++;
+        this.lastError = (e as Error).message;
+        res.lastError = this.lastError;
+        try {
+          setMeta(this.store, 'last_sync_error', this.lastError.slice(0, 500));
+        } catch {
+          // The store being busy or full must not stop the retry loop.
+        }
+        this.o.log(`sync: ${this.lastError}`);
+        if (isIdkError(e) && (FATAL.has(e.code) || e.code === 'NOT_ENROLLED') && opts.stopOnFatal !== false) throw e;
+        this.resumed = false;
+        const wait = this.backoffMs();
+        this.attempt++;
+        if (Date.now() + wait >= deadline) return res;
+        await this.sleep(wait);
+      }
+    }
+  }
+
+  /** Runs in the background: drains, then waits for notify() or a poll interval. */
+  start(pollMs = 30_000): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        try {
+          await this.drain({ stopOnFatal: false });
+        } catch (e) {
+          this.lastError = (e as Error).message;
+        }
+        if (this.running) await this.sleep(pollMs);
+      }
+    })();
+  }
+
+  /** A new event was recorded: send it soon. */
+  notify(): void {
+    if (this.attempt === 0) this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    this.agent.destroy();
+  }
+
+  status(): { head: number; acked: number; batchEvents: number; lastError?: string } {
+    return { head: headOf(this.store).seq, acked: ackOf(this.store).seq, batchEvents: this.batchEvents, lastError: this.lastError };
+  }
+}

@@ -1,0 +1,193 @@
+// The wire format shared by the sync client and the ingest server. Pure apart from zlib.
+//
+// POST /v1/enrol      Authorization: Bearer <operator token>
+//   {deviceId, signPublicKey, site} -> 201|200 {serverBoxKey, serverTime}
+// POST /v1/batches    X-Idk-Device: <deviceId>, Idempotency-Key: <deviceId>/<from>-<to>/<tip hash>
+//   body: sealed box to the server's X25519 key of brotli(JSON BatchPayload)
+//   -> 200 BatchAck | 4xx ErrorReply (the code says which: UNKNOWN_DEVICE, FORGED, GAP, …)
+// GET /v1/devices/<id>/ack -> {ackSeq, ackHash, serverTime}
+// GET /health, GET /stats
+//
+// A batch is a contiguous run of one device's chain: `prev` is the hash before `from`, and
+// `sig` is the device's signature of the last event's hash, which vouches for the whole
+// run (each hash covers the one before). Per-event signatures stay on the device; one per
+// batch is what the weakest link pays for.
+import { promisify } from 'node:util';
+import { brotliCompress, brotliDecompress, constants as zc } from 'node:zlib';
+import { b64, unb64 } from '../canonical.js';
+import { openSealed, sealTo } from '../crypto-box.js';
+import {
+  type EventBody,
+  type Subject,
+  bodyProblem,
+  chainHashes,
+  subjectDigest,
+  subjectProblem,
+  verifyHashSignature,
+} from '../events.js';
+
+export const PROTOCOL_VERSION = 1;
+export const H_DEVICE = 'x-idk-device';
+export const H_IDEMPOTENCY = 'idempotency-key';
+export const H_SERVER_TIME = 'x-idk-server-time';
+export const BATCH_CONTENT_TYPE = 'application/vnd.idkiosk.batch';
+/** Upper bound of a decompressed batch the server accepts (a zip bomb stops here). */
+export const MAX_PLAIN_BYTES = 32 * 1024 * 1024;
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+export const MAX_BATCH_EVENTS = 20_000;
+
+export interface WireEvent {
+  body: EventBody;
+  subject: Subject;
+}
+
+export interface BatchPayload {
+  v: 1;
+  device: string;
+  from: number;
+  prev: string;
+  sig: string;
+  events: WireEvent[];
+}
+
+export interface BatchAck {
+  status: 'stored' | 'duplicate';
+  stored: number;
+  duplicates: number;
+  /** Highest sequence the server holds for this device, contiguously from 1. */
+  ackSeq: number;
+  ackHash: string | null;
+  /** Events stored with a clock flag (stamped far from server time). */
+  flagged: number;
+  serverTime: number;
+}
+
+export interface ErrorReply {
+  status: 'rejected';
+  code: string;
+  message: string;
+  ackSeq?: number;
+  ackHash?: string | null;
+  serverTime: number;
+}
+
+export interface EnrolRequest {
+  deviceId: string;
+  signPublicKey: string;
+  site: string;
+}
+
+export interface EnrolReply {
+  status: 'enrolled' | 'already-enrolled';
+  serverBoxKey: string;
+  serverTime: number;
+}
+
+export class ProtocolError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function idempotencyKey(device: string, from: number, to: number, tipHash: Uint8Array): string {
+  return `${device}/${from}-${to}/${b64(tipHash).slice(0, 16)}`;
+}
+
+const brCompress = promisify(brotliCompress);
+const brDecompress = promisify(brotliDecompress);
+
+export interface EncodedBatch {
+  wire: Uint8Array;
+  compressedBytes: number;
+  plainBytes: number;
+}
+
+/** JSON -> brotli -> sealed box. zlib runs on libuv's pool, so a verification is never held up. */
+export async function encodeBatch(p: BatchPayload, serverBoxKey: Uint8Array): Promise<EncodedBatch> {
+  const plain = Buffer.from(JSON.stringify(p), 'utf8');
+  const compressed = await brCompress(plain, {
+    params: { [zc.BROTLI_PARAM_QUALITY]: 9, [zc.BROTLI_PARAM_MODE]: zc.BROTLI_MODE_TEXT, [zc.BROTLI_PARAM_SIZE_HINT]: plain.length },
+  });
+  const wire = sealTo(serverBoxKey, new Uint8Array(compressed.buffer, compressed.byteOffset, compressed.byteLength));
+  return { wire, compressedBytes: compressed.length, plainBytes: plain.length };
+}
+
+export async function decodeBatch(wire: Uint8Array, serverBoxSecretKey: Uint8Array): Promise<BatchPayload> {
+  const compressed = openSealed(serverBoxSecretKey, wire);
+  if (!compressed) throw new ProtocolError(400, 'BAD_ENVELOPE', 'batch is not sealed to this server');
+  let plain: Buffer;
+  try {
+    plain = await brDecompress(compressed, { maxOutputLength: MAX_PLAIN_BYTES });
+  } catch {
+    throw new ProtocolError(400, 'BAD_COMPRESSION', 'batch does not decompress (or exceeds the size limit)');
+  }
+  let p: unknown;
+  try {
+    p = JSON.parse(plain.toString('utf8'));
+  } catch {
+    throw new ProtocolError(400, 'BAD_BATCH', 'batch is not JSON');
+  }
+  return checkPayloadShape(p);
+}
+
+function checkPayloadShape(p: unknown): BatchPayload {
+  const fail = (why: string): never => {
+    throw new ProtocolError(400, 'BAD_BATCH', `batch: ${why}`);
+  };
+  if (typeof p !== 'object' || p === null) return fail('not an object');
+  const o = p as Record<string, unknown>;
+  if (o.v !== PROTOCOL_VERSION) fail('protocol version');
+  if (typeof o.device !== 'string' || o.device.length === 0 || o.device.length > 64) fail('device');
+  if (!Number.isSafeInteger(o.from) || (o.from as number) < 1) fail('from');
+  if (typeof o.prev !== 'string' || typeof o.sig !== 'string') fail('prev/sig');
+  if (!Array.isArray(o.events) || o.events.length === 0 || o.events.length > MAX_BATCH_EVENTS) fail('events');
+  (o.events as unknown[]).forEach((e, i) => {
+    if (typeof e !== 'object' || e === null) fail(`event ${i}`);
+    const w = e as Record<string, unknown>;
+    const bp = bodyProblem(w.body);
+    if (bp) fail(`event ${i} body: ${bp}`);
+    const sp = subjectProblem(w.subject);
+    if (sp) fail(`event ${i} subject: ${sp}`);
+  });
+  return p as BatchPayload;
+}
+
+export interface VerifiedBatch {
+  from: number;
+  to: number;
+  prev: Uint8Array;
+  hashes: Uint8Array[];
+  sig: Uint8Array;
+}
+
+/**
+ * Everything a server can check without its database: the run is contiguous and belongs
+ * to `device`, each subject matches its commitment, the chain recomputes, and the device's
+ * key signed the tip. Throws ProtocolError 403 FORGED otherwise.
+ */
+export function verifyBatch(p: BatchPayload, device: string, signPublicKey: Uint8Array): VerifiedBatch {
+  const forged = (why: string): never => {
+    throw new ProtocolError(403, 'FORGED', `batch rejected: ${why}`);
+  };
+  if (p.device !== device) forged('device in the batch differs from the sender');
+  let prev: Uint8Array, sig: Uint8Array;
+  try {
+    prev = unb64(p.prev);
+    sig = unb64(p.sig);
+  } catch {
+    return forged('prev/sig not base64');
+  }
+  if (prev.length !== 32) forged('prev hash length');
+  p.events.forEach((e, i) => {
+    if (e.body.device !== device) forged(`event ${i} belongs to another device`);
+    if (e.body.seq !== p.from + i) forged(`event ${i} out of sequence`);
+    if (subjectDigest(e.subject) !== e.body.subject) forged(`event ${i} personal data does not match its signed commitment`);
+  });
+  const hashes = chainHashes(prev, p.events.map((e) => e.body));
+  if (!verifyHashSignature(hashes[hashes.length - 1]!, sig, signPublicKey)) forged('signature does not verify with the enrolled device key');
+  return { from: p.from, to: p.from + p.events.length - 1, prev, hashes, sig };
+}

@@ -1,0 +1,151 @@
+// The screen's state and its one render loop: the whole view is rebuilt when something a
+// person reads changes; while only the progress moves, only the bar is touched.
+import type { ApiError, KioskState, Method, Params, Result, SettingsView } from '../main/api/contract.js';
+import { type Api, ApiFailure } from './bridge.js';
+import { deskView, updateProgress } from './desk.js';
+import { h, replace } from './dom.js';
+import { errorText, strings } from './i18n.js';
+import { selfServiceView, SelfService } from './self-service.js';
+import { settingsView } from './settings.js';
+import { statusView } from './status.js';
+
+export type View = 'desk' | 'status' | 'settings';
+
+export class App {
+  state: KioskState;
+  settings: SettingsView;
+  version: string;
+  view: View = 'desk';
+  link = true;
+  toast: ApiError | undefined;
+  focusAfterRender: HTMLElement | undefined;
+  settingsSession: string | undefined;
+  /** One line of feedback for the current screen (e.g. 'Saved.'), gone when the screen changes. */
+  notice: string | undefined;
+  readonly selfService: SelfService;
+  private lastKey = '';
+
+  constructor(
+    private readonly api: Api,
+    private readonly root: HTMLElement,
+    hello: Result<'hello'>,
+  ) {
+    this.state = hello.state;
+    this.settings = hello.settings;
+    this.version = hello.version;
+    this.selfService = new SelfService(this);
+    api.onEvent((e) => {
+      if (e.event === 'state') {
+        if (e.data.seq < this.state.seq) return;
+        this.state = e.data;
+      } else {
+        this.settings = e.data;
+      }
+      this.render();
+    });
+    api.onLink((up) => {
+      this.link = up;
+      // Back after a restart of main: its state is the truth, not what this page remembers.
+      if (up) void this.call('hello', {}).then((r) => r && ((this.state = r.state), (this.settings = r.settings), this.render(true)));
+      else this.render(true);
+    });
+    this.render(true);
+  }
+
+  /** A request; a failure is shown to the person, never thrown into the void. */
+  async call<M extends Method>(method: M, params: Params<M>): Promise<Result<M> | undefined> {
+    try {
+      const r = await this.api.call(method, params);
+      if (this.toast) {
+        this.toast = undefined;
+        this.render(true);
+      }
+      return r;
+    } catch (e) {
+      this.toast = e instanceof ApiFailure ? e.error : { code: 'INTERNAL', messages: { vi: String(e), en: String(e) } };
+      this.render(true);
+      return undefined;
+    }
+  }
+
+  go(view: View): void {
+    this.view = view;
+    this.notice = undefined;
+    this.render(true);
+  }
+
+  private key(): string {
+    const s = this.state;
+    return JSON.stringify([
+      this.view,
+      this.link,
+      this.settings,
+      s.mode,
+      s.reader,
+      s.phase,
+      s.keyError?.code,
+      s.error?.code,
+      s.result?.id,
+      s.result?.record.status,
+      this.toast?.code,
+      this.settingsSession !== undefined,
+    ]);
+  }
+
+  render(force = false): void {
+    const selfService = this.settings.profile === 'self-service' && this.view === 'desk';
+    if (selfService) this.selfService.onState();
+    const key = this.key();
+    if (!force && key === this.lastKey) {
+      updateProgress(this.root, this.state, this.settings.lang);
+      return;
+    }
+    this.lastKey = key;
+    const lang = this.settings.lang;
+    document.documentElement.lang = lang;
+    const t = strings(lang);
+    document.title = `${t.appTitle} — ${t.profileNames[this.settings.profile]}`;
+    this.focusAfterRender = undefined;
+    const body = selfService ? selfServiceView(this) : this.view === 'status' ? statusView(this) : this.view === 'settings' ? settingsView(this) : deskView(this);
+    replace(
+      this.root,
+      selfService ? null : this.header(),
+      this.state.mode === 'demo' ? h('p', { class: 'demo-badge', role: 'note' }, t.demoBadge) : null,
+      !this.link ? h('p', { class: 'error banner', role: 'alert' }, t.disconnected) : null,
+      this.toast ? h('p', { class: 'error banner', role: 'alert', 'data-testid': 'toast' }, errorText(this.toast, lang)) : null,
+      body,
+    );
+    // Views set it while building; TypeScript cannot see that through the calls above.
+    (this.focusAfterRender as HTMLElement | undefined)?.focus();
+  }
+
+  private header(): HTMLElement {
+    const lang = this.settings.lang;
+    const t = strings(lang);
+    const tab = (v: View, label: string) =>
+      h('button', { type: 'button', role: 'tab', 'aria-selected': this.view === v ? 'true' : 'false', 'data-testid': `tab-${v}`, onclick: () => this.go(v) }, label);
+    return h(
+      'header',
+      { class: 'top' },
+      h('h1', {}, t.appTitle, h('span', { class: 'profile-name', 'data-testid': 'profile' }, ` — ${t.profileNames[this.settings.profile]}`)),
+      h('nav', { role: 'tablist', 'aria-label': t.appTitle }, tab('desk', t.tabDesk), tab('status', t.tabStatus), tab('settings', t.tabSettings)),
+      langButton(this),
+    );
+  }
+}
+
+export function langButton(app: App): HTMLElement {
+  const t = strings(app.settings.lang);
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'lang',
+      'data-testid': 'lang',
+      'aria-label': t.switchLangLabel,
+      lang: app.settings.lang === 'vi' ? 'en' : 'vi',
+      onclick: () => void app.call('setLang', { lang: app.settings.lang === 'vi' ? 'en' : 'vi' }),
+    },
+    t.switchLang,
+  );
+}

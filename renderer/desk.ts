@@ -1,0 +1,212 @@
+// The staff desk view: reader and card state, the key prompt, progress while the chip is
+// read, then photo beside camera, the person's data, authenticity, match, one confirm.
+import type { KioskState, Lang, PersonView, Profile, VerificationView } from '../main/api/contract.js';
+import type { App } from './app.js';
+import { field, h } from './dom.js';
+import { ageOn, errorText, strings, vnDate } from './i18n.js';
+import { authenticityBadge, biometricLine, cameraPlaceholder, fullName, personCard, photo, statsLine } from './person.js';
+
+export function readerPanel(app: App): HTMLElement {
+  const t = strings(app.settings.lang);
+  const r = app.state.reader;
+  return h(
+    'section',
+    { class: 'reader', 'aria-label': t.reader },
+    h('span', { class: `dot ${r.status}`, 'aria-hidden': 'true' }),
+    h('span', {}, `${t.reader}: ${r.name} — `),
+    h('strong', { 'data-testid': 'reader-status', 'data-status': r.status }, t.readerStatus[r.status]),
+    r.emulated
+      ? h(
+          'span',
+          { class: 'demo-controls' },
+          r.status === 'card'
+            ? h('button', { type: 'button', class: 'secondary', 'data-testid': 'demo-remove', onclick: () => void app.call('demoCard', { present: false }) }, t.removeDemo)
+            : h('button', { type: 'button', class: 'secondary', 'data-testid': 'demo-place', onclick: () => void app.call('demoCard', { present: true }) }, t.placeDemo),
+        )
+      : null,
+  );
+}
+
+export function progressBar(state: KioskState, lang: Lang): HTMLElement {
+  const t = strings(lang);
+  const p = state.progress;
+  const pct = Math.round((p?.fraction ?? 0) * 100);
+  return h(
+    'div',
+    { class: 'progress-wrap' },
+    h('progress', { max: 100, value: pct, 'aria-label': t.progress, 'data-testid': 'progress', id: 'progress' }),
+    h('span', { class: 'progress-text', id: 'progress-text' }, p && p.file ? `${t.reading} ${p.file} — ${pct}%` : `${pct}%`),
+  );
+}
+
+/** Only the bar moves while the chip streams; the rest of the screen stays put (and keeps focus). */
+export function updateProgress(root: ParentNode, state: KioskState, lang: Lang): void {
+  const bar = root.querySelector<HTMLProgressElement>('#progress');
+  const text = root.querySelector('#progress-text');
+  if (!bar || !text) return;
+  const pct = Math.round((state.progress?.fraction ?? 0) * 100);
+  bar.value = pct;
+  text.textContent = state.progress?.file ? `${strings(lang).reading} ${state.progress.file} — ${pct}%` : `${pct}%`;
+}
+
+export function keyForm(app: App): HTMLElement {
+  const t = strings(app.settings.lang);
+  const err = app.state.keyError;
+  let mrz = false;
+  const can = h('input', { id: 'can', name: 'can', inputmode: 'numeric', autocomplete: 'off', pattern: '[0-9]{6}', maxlength: 6, required: true, 'aria-describedby': 'can-hint' });
+  const doc = h('input', { id: 'mrz-doc', autocomplete: 'off', maxlength: 20 });
+  const dob = h('input', { id: 'mrz-dob', inputmode: 'numeric', autocomplete: 'off', maxlength: 6 });
+  const exp = h('input', { id: 'mrz-exp', inputmode: 'numeric', autocomplete: 'off', maxlength: 6 });
+  const mrzBox = h(
+    'fieldset',
+    { class: 'mrz-fields', hidden: true },
+    h('legend', {}, 'MRZ'),
+    h('label', { for: 'mrz-doc' }, t.mrzDoc),
+    doc,
+    h('label', { for: 'mrz-dob' }, t.mrzDob),
+    dob,
+    h('label', { for: 'mrz-exp' }, t.mrzExp),
+    exp,
+  );
+  const canBox = h('div', {}, h('label', { for: 'can' }, t.canLabel), can, h('p', { id: 'can-hint', class: 'hint' }, t.canHint));
+  const form = h(
+    'form',
+    {
+      class: 'key-form',
+      'data-testid': 'key-form',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        if (mrz) {
+          void app.call('accessKey', { kind: 'mrz', documentNumber: doc.value.trim().toUpperCase(), dateOfBirth: dob.value.trim(), dateOfExpiry: exp.value.trim() });
+        } else {
+          void app.call('accessKey', { kind: 'can', can: can.value.trim() });
+        }
+      },
+    },
+    err ? h('p', { class: 'error', role: 'alert', 'data-testid': 'key-error' }, errorText(err, app.settings.lang)) : null,
+    canBox,
+    mrzBox,
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'link',
+        onclick: () => {
+          mrz = !mrz;
+          mrzBox.hidden = !mrz;
+          canBox.hidden = mrz;
+          can.required = !mrz;
+          (mrz ? doc : can).focus();
+        },
+      },
+      t.mrzToggle,
+    ),
+    h('button', { type: 'submit', class: 'primary', 'data-testid': 'open-chip' }, t.openChip),
+  );
+  app.focusAfterRender = can;
+  return form;
+}
+
+function profilePanel(profile: Profile, p: PersonView, lang: Lang): HTMLElement | null {
+  const t = strings(lang);
+  const v = p.vn;
+  const d = p.document;
+  if (profile === 'residence') {
+    // Read-only inputs, so the clerk can select and copy each value into the declaration system.
+    const ro = (label: string, value: string | null | undefined, id: string) =>
+      h('div', { class: 'form-row' }, h('label', { for: id }, label), h('input', { id, readonly: true, value: value ?? '' }));
+    return h(
+      'section',
+      { class: 'profile-panel', 'aria-label': t.residenceForm, 'data-testid': 'residence-form' },
+      h('h3', {}, t.residenceForm),
+      ro(t.f.fullName, fullName(p), 'rf-name'),
+      ro(t.f.dateOfBirth, vnDate(v?.dateOfBirth ?? d.dateOfBirth), 'rf-dob'),
+      ro(t.f.sex, v?.sex ?? d.sex, 'rf-sex'),
+      ro(t.f.idNumber, v?.idNumber ?? d.documentNumber, 'rf-id'),
+      ro(t.f.nationality, v?.nationality ?? d.nationality, 'rf-nat'),
+      ro(t.f.ethnicity, v?.ethnicity, 'rf-eth'),
+      ro(t.f.religion, v?.religion, 'rf-rel'),
+      ro(t.f.placeOfOrigin, v?.placeOfOrigin, 'rf-origin'),
+      ro(t.f.placeOfResidence, v?.placeOfResidence, 'rf-res'),
+      h('p', { class: 'hint' }, t.residenceNote),
+    );
+  }
+  if (profile === 'hospital') {
+    const age = ageOn(v?.dateOfBirth ?? d.dateOfBirth, new Date());
+    return h(
+      'section',
+      { class: 'profile-panel', 'aria-label': t.hospitalTitle, 'data-testid': 'hospital-form' },
+      h('h3', {}, t.hospitalTitle),
+      h('dl', {}, field(t.f.fullName, fullName(p)), field(t.f.dateOfBirth, vnDate(v?.dateOfBirth ?? d.dateOfBirth)), field(t.f.age, age === undefined ? null : String(age)), field(t.f.sex, v?.sex ?? d.sex), field(t.f.idNumber, v?.idNumber ?? d.documentNumber), field(t.f.placeOfResidence, v?.placeOfResidence)),
+      h('p', { class: 'hint' }, t.insurance),
+    );
+  }
+  if (profile === 'airport') {
+    return h(
+      'section',
+      { class: 'profile-panel', 'aria-label': t.airportTitle, 'data-testid': 'airport-panel' },
+      h('h3', {}, t.airportTitle),
+      h('p', { class: 'big-name' }, fullName(p)),
+      h('p', {}, `${t.f.dateOfBirth}: ${vnDate(v?.dateOfBirth ?? d.dateOfBirth)}`),
+      h('p', { class: 'hint' }, t.airportNote),
+    );
+  }
+  return null;
+}
+
+export function resultPanel(app: App, v: VerificationView): HTMLElement {
+  const lang = app.settings.lang;
+  const t = strings(lang);
+  const rec = v.record;
+  const done = app.state.phase === 'confirmed' || rec.status === 'stored' || rec.status === 'pending';
+  return h(
+    'section',
+    { class: 'result', 'data-testid': 'result', 'aria-label': t.phase.result },
+    h('div', { class: 'faces' }, photo(v.person, lang), cameraPlaceholder(lang)),
+    h(
+      'div',
+      { class: 'verdicts' },
+      authenticityBadge(v.authenticity, lang),
+      biometricLine(v.biometric, lang),
+      h('p', { class: `decision ${v.decision}`, 'data-testid': 'decision', 'data-decision': v.decision }, `${t.decisionLabel}: ${t.decision[v.decision]}`),
+      statsLine(v, lang),
+    ),
+    personCard(v.person, lang),
+    profilePanel(app.settings.profile, v.person, lang),
+    h(
+      'div',
+      { class: 'actions' },
+      h(
+        'button',
+        { type: 'button', class: 'primary big', 'data-testid': 'confirm', disabled: done, onclick: () => void app.call('confirm', { id: v.id }) },
+        t.confirmProfile[app.settings.profile],
+      ),
+      h('button', { type: 'button', class: 'secondary', 'data-testid': 'next', onclick: () => void app.call('clear', {}) }, t.newCustomer),
+    ),
+    rec.status !== 'not-available' || app.state.phase === 'confirmed'
+      ? h(
+          'p',
+          { class: `record ${rec.status}`, role: 'status', 'data-testid': 'record', 'data-status': rec.status },
+          rec.status === 'failed' ? `${t.record.failed} ${errorText(rec.error, lang)}` : t.record[rec.status],
+        )
+      : null,
+  );
+}
+
+export function deskView(app: App): HTMLElement {
+  const lang = app.settings.lang;
+  const t = strings(lang);
+  const s = app.state;
+  return h(
+    'main',
+    { class: 'desk', id: 'main' },
+    readerPanel(app),
+    h('p', { class: 'phase', 'aria-live': 'polite', 'data-testid': 'phase', 'data-phase': s.phase }, t.phase[s.phase]),
+    s.phase === 'need-key' ? keyForm(app) : null,
+    s.phase === 'reading' || s.phase === 'checking' ? progressBar(s, lang) : null,
+    s.phase === 'error' && s.error
+      ? h('div', { class: 'error', role: 'alert', 'data-testid': 'error' }, h('strong', {}, `${t.errorTitle}: `), errorText(s.error, lang))
+      : null,
+    s.result ? resultPanel(app, s.result) : null,
+  );
+}

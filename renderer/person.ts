@@ -1,0 +1,113 @@
+// The pieces of a result shared by the desk and self-service screens: the person's data
+// laid out as the CCCD prints it, the portrait, authenticity at a glance, the match.
+import type { AuthenticityView, BiometricView, Lang, PersonView, VerificationView } from '../main/api/contract.js';
+import { field, h } from './dom.js';
+import { strings, vnDate, vnName } from './i18n.js';
+
+export function fullName(p: PersonView): string {
+  return p.vn?.fullName ?? vnName(p.document.surname, p.document.givenNames);
+}
+
+export function photo(p: PersonView, lang: Lang): HTMLElement {
+  const t = strings(lang);
+  const ph = p.photo;
+  const body = !ph
+    ? h('p', { class: 'placeholder' }, t.noPhoto)
+    : ph.url === null
+      ? h('p', { class: 'placeholder' }, t.photoUnavailable(ph.format))
+      : h('img', { src: ph.url, alt: `${t.photo}: ${fullName(p)}`, width: ph.width, height: ph.height, 'data-testid': 'photo' });
+  return h('figure', { class: 'photo' }, body, h('figcaption', {}, t.photo));
+}
+
+export function cameraPlaceholder(lang: Lang): HTMLElement {
+  const t = strings(lang);
+  return h('figure', { class: 'photo camera', 'data-testid': 'camera' }, h('p', { class: 'placeholder' }, t.cameraNotAvailable), h('figcaption', {}, t.camera));
+}
+
+/** DG13 as the front and back of the card print it, then what only the chip holds; DG1 for passports. */
+export function personCard(p: PersonView, lang: Lang): HTMLElement {
+  const t = strings(lang);
+  const d = p.document;
+  const v = p.vn;
+  if (v) {
+    return h(
+      'section',
+      { class: 'card', 'aria-label': t.cardFront, 'data-testid': 'person' },
+      h('h3', {}, t.cardFront),
+      h(
+        'dl',
+        {},
+        field(t.f.idNumber, v.idNumber ?? d.documentNumber, 'idNumber'),
+        field(t.f.fullName, fullName(p), 'fullName'),
+        field(t.f.dateOfBirth, vnDate(v.dateOfBirth ?? d.dateOfBirth), 'dateOfBirth'),
+        field(t.f.sex, v.sex ?? d.sex),
+        field(t.f.nationality, v.nationality ?? d.nationality),
+        field(t.f.placeOfOrigin, v.placeOfOrigin),
+        field(t.f.placeOfResidence, v.placeOfResidence),
+        field(t.f.dateOfExpiry, vnDate(v.dateOfExpiry ?? d.dateOfExpiry), 'dateOfExpiry'),
+        field(t.f.personalIdentification, v.personalIdentification),
+        field(t.f.dateOfIssue, vnDate(v.dateOfIssue), 'dateOfIssue'),
+      ),
+      h('h3', {}, t.chipOnly),
+      h(
+        'dl',
+        {},
+        field(t.f.ethnicity, v.ethnicity),
+        field(t.f.religion, v.religion),
+        field(t.f.fatherName, v.fatherName),
+        field(t.f.motherName, v.motherName),
+        v.spouseName ? field(t.f.spouseName, v.spouseName) : null,
+        v.oldIdNumber ? field(t.f.oldIdNumber, v.oldIdNumber) : null,
+      ),
+      mrzBlock(p, lang),
+    );
+  }
+  return h('section', { class: 'card', 'aria-label': t.cardFront, 'data-testid': 'person' }, h('h3', {}, t.cardFront), h('dl', {}, ...mrzFields(p, lang)));
+}
+
+function mrzFields(p: PersonView, lang: Lang): HTMLElement[] {
+  const t = strings(lang);
+  const d = p.document;
+  return [
+    field(t.f.documentType, d.documentType),
+    field(t.f.issuingState, d.issuingState),
+    field(t.f.documentNumber, d.documentNumber, 'documentNumber'),
+    field(t.f.fullName, vnName(d.surname, d.givenNames), p.vn ? undefined : 'fullName'),
+    field(t.f.dateOfBirth, vnDate(d.dateOfBirth), p.vn ? undefined : 'dateOfBirth'),
+    field(t.f.sex, d.sex),
+    field(t.f.nationality, d.nationality),
+    field(t.f.dateOfExpiry, vnDate(d.dateOfExpiry)),
+  ];
+}
+
+function mrzBlock(p: PersonView, lang: Lang): HTMLElement {
+  const t = strings(lang);
+  return h('details', { class: 'mrz' }, h('summary', {}, t.mrzData), h('dl', {}, ...mrzFields(p, lang)));
+}
+
+const ICON = { green: '✔', amber: '!', red: '✖' } as const;
+
+export function authenticityBadge(a: AuthenticityView, lang: Lang): HTMLElement {
+  const t = strings(lang);
+  return h(
+    'section',
+    { class: `badge ${a.level}`, 'data-testid': 'authenticity', 'data-level': a.level, 'aria-label': t.authenticity },
+    h('span', { class: 'icon', 'aria-hidden': 'true' }, ICON[a.level]),
+    h('div', {}, h('strong', {}, `${t.authenticity}: ${t.level[a.level]}`), h('p', {}, t.reason[a.reason]), a.detail ? h('p', { class: 'detail' }, a.detail) : null),
+  );
+}
+
+export function biometricLine(b: BiometricView, lang: Lang): HTMLElement {
+  const t = strings(lang);
+  if (b.status === 'not-available') return h('p', { class: 'biometric na', 'data-testid': 'biometric', 'data-status': b.status }, `${t.biometric}: ${t.biometricNotAvailable}`);
+  const fmt = (x: number) => x.toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: 2 });
+  return h(
+    'p',
+    { class: `biometric ${b.status}`, 'data-testid': 'biometric', 'data-status': b.status },
+    `${t.biometric}: ${b.status === 'matched' ? t.matched : t.notMatched} — ${t.score(fmt(b.score), fmt(b.threshold))}`,
+  );
+}
+
+export function statsLine(v: VerificationView, lang: Lang): HTMLElement {
+  return h('p', { class: 'stats' }, strings(lang).stats(v.stats.apdus, (v.stats.bytes / 1024).toFixed(1), v.stats.ms, v.access));
+}

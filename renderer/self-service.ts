@@ -1,0 +1,171 @@
+// The self-service kiosk: one step at a time, large touch targets, pictures, and a
+// time-out that wipes the screen (here first, then in main) so the next person sees
+// nothing of the previous one.
+import type { App } from './app.js';
+import { langButton } from './app.js';
+import { progressBar, readerPanel } from './desk.js';
+import { h } from './dom.js';
+import { errorText, strings, vnDate } from './i18n.js';
+import { authenticityBadge, biometricLine, fullName, photo } from './person.js';
+
+/** After a confirmation the thank-you stays this long at most. */
+const DONE_MS = 8000;
+
+export class SelfService {
+  digits = '';
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastPhase = '';
+  private listening = false;
+
+  constructor(private readonly app: App) {}
+
+  /** Called on every state change while the self-service view is up. */
+  onState(): void {
+    if (!this.listening) {
+      this.listening = true;
+      // Any touch or key counts as someone still there.
+      for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, () => this.arm(), { capture: true });
+    }
+    const phase = this.app.state.phase;
+    if (phase !== this.lastPhase) {
+      if (phase !== 'need-key') this.digits = '';
+      this.lastPhase = phase;
+      this.arm();
+    }
+  }
+
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.app.settings.profile !== 'self-service' || this.app.view !== 'desk') return;
+    const s = this.app.state;
+    if (s.phase === 'idle' && !s.result && this.digits === '') return;
+    const ms = s.phase === 'confirmed' ? Math.min(DONE_MS, this.app.settings.idleSeconds * 1000) : this.app.settings.idleSeconds * 1000;
+    this.timer = setTimeout(() => this.wipe(), ms);
+  }
+
+  /** Forget everything on screen now, then ask main to forget too. */
+  wipe(): void {
+    this.digits = '';
+    const s = this.app.state;
+    this.app.state = { ...s, phase: s.reader.status === 'card' ? 'need-key' : 'idle', result: undefined, progress: undefined, error: undefined, keyError: undefined };
+    if (this.app.settings.lang !== 'vi') void this.app.call('setLang', { lang: 'vi' });
+    this.app.render(true);
+    void this.app.call('clear', {});
+  }
+
+  press(d: string): void {
+    if (this.digits.length < 6) this.digits += d;
+    this.app.render(true);
+  }
+}
+
+function stepPicture(name: 'place-card' | 'look-camera' | 'done', alt: string): HTMLElement {
+  return h('img', { class: 'step-picture', src: `img/${name}.svg`, alt, width: 240, height: 160 });
+}
+
+function keypad(app: App): HTMLElement {
+  const t = strings(app.settings.lang);
+  const ss = app.selfService;
+  const key = (d: string) => h('button', { type: 'button', class: 'key', 'aria-label': t.ssDigit(d), 'data-testid': `key-${d}`, onclick: () => ss.press(d) }, d);
+  const err = app.state.keyError;
+  return h(
+    'div',
+    { class: 'ss-key' },
+    err ? h('p', { class: 'error', role: 'alert', 'data-testid': 'key-error' }, errorText(err, app.settings.lang)) : null,
+    h('output', { class: 'digits', 'aria-label': t.canLabel, 'data-testid': 'digits' }, ss.digits.padEnd(6, '·')),
+    h(
+      'div',
+      { class: 'keypad' },
+      ...['1', '2', '3', '4', '5', '6', '7', '8', '9'].map(key),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'key secondary',
+          'data-testid': 'key-del',
+          onclick: () => {
+            ss.digits = ss.digits.slice(0, -1);
+            app.render(true);
+          },
+        },
+        t.ssDelete,
+      ),
+      key('0'),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'key primary',
+          'data-testid': 'key-ok',
+          disabled: ss.digits.length !== 6,
+          onclick: () => void app.call('accessKey', { kind: 'can', can: ss.digits }),
+        },
+        t.ssOk,
+      ),
+    ),
+  );
+}
+
+export function selfServiceView(app: App): HTMLElement {
+  const lang = app.settings.lang;
+  const t = strings(lang);
+  const s = app.state;
+  let step: HTMLElement;
+  switch (s.phase) {
+    case 'need-key':
+      step = h('section', { class: 'step' }, h('h2', {}, t.ssStepKey), keypad(app));
+      break;
+    case 'reading':
+    case 'checking':
+      step = h('section', { class: 'step' }, stepPicture('place-card', ''), h('h2', {}, t.ssStepRead), progressBar(s, lang));
+      break;
+    case 'result': {
+      const v = s.result!;
+      const p = v.person;
+      step = h(
+        'section',
+        { class: 'step', 'data-testid': 'result' },
+        h('h2', {}, t.ssStepResult),
+        h('div', { class: 'faces' }, photo(p, lang), h('figure', { class: 'photo camera' }, stepPicture('look-camera', t.ssStepFace), h('figcaption', {}, t.ssStepFaceNA))),
+        h('p', { class: 'big-name', 'data-testid': 'fullName' }, fullName(p)),
+        h('p', {}, `${t.f.dateOfBirth}: ${vnDate(p.vn?.dateOfBirth ?? p.document.dateOfBirth)}`),
+        authenticityBadge(v.authenticity, lang),
+        biometricLine(v.biometric, lang),
+        h(
+          'div',
+          { class: 'actions' },
+          h('button', { type: 'button', class: 'primary huge', 'data-testid': 'confirm', onclick: () => void app.call('confirm', { id: v.id }) }, t.confirm),
+          h('button', { type: 'button', class: 'secondary huge', 'data-testid': 'cancel', onclick: () => app.selfService.wipe() }, t.ssCancel),
+        ),
+      );
+      break;
+    }
+    case 'confirmed':
+      step = h('section', { class: 'step', 'data-testid': 'done' }, stepPicture('done', ''), h('h2', {}, t.ssDone));
+      break;
+    case 'error':
+      step = h(
+        'section',
+        { class: 'step' },
+        h('p', { class: 'error', role: 'alert', 'data-testid': 'error' }, s.error ? errorText(s.error, lang) : t.phase.error),
+        h('button', { type: 'button', class: 'primary huge', onclick: () => app.selfService.wipe() }, t.tryAgain),
+      );
+      break;
+    default:
+      step = h('section', { class: 'step', 'data-testid': 'welcome' }, stepPicture('place-card', t.ssStep1), h('h2', {}, t.ssStep1), h('p', {}, t.ssStep1Sub));
+  }
+  return h(
+    'main',
+    { class: 'self-service', id: 'main', 'data-phase': s.phase, 'data-testid': 'self-service' },
+    h('header', { class: 'ss-top' }, h('h1', {}, t.ssWelcome), langButton(app)),
+    step,
+    h(
+      'footer',
+      { class: 'ss-foot' },
+      h('p', { class: 'hint' }, t.ssTimeout(app.settings.idleSeconds)),
+      s.reader.emulated ? readerPanel(app) : null,
+      h('button', { type: 'button', class: 'link', 'data-testid': 'operator', onclick: () => app.go('settings') }, t.operator),
+    ),
+  );
+}

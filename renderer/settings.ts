@@ -1,0 +1,89 @@
+// Settings behind the operator PIN: counter type, self-service time-out, station name, PIN.
+import type { Profile } from '../main/api/contract.js';
+import type { App } from './app.js';
+import { h } from './dom.js';
+import { strings } from './i18n.js';
+
+const PROFILES: Profile[] = ['airport', 'residence', 'hospital', 'self-service'];
+
+export function settingsView(app: App): HTMLElement {
+  const lang = app.settings.lang;
+  const t = strings(lang);
+  const session = app.settingsSession;
+  if (!session) {
+    const pin = h('input', { id: 'pin', type: 'password', inputmode: 'numeric', autocomplete: 'off', pattern: '[0-9]{4,12}', required: true, 'data-testid': 'pin' });
+    app.focusAfterRender = pin;
+    return h(
+      'main',
+      { class: 'settings', id: 'main', 'data-testid': 'settings' },
+      h(
+        'form',
+        {
+          onsubmit: (e: Event) => {
+            e.preventDefault();
+            void app.call('unlockSettings', { pin: pin.value }).then((r) => {
+              if (!r) return;
+              app.settingsSession = r.session;
+              app.render(true);
+            });
+          },
+        },
+        h('label', { for: 'pin' }, t.pinLabel),
+        pin,
+        h('button', { type: 'submit', class: 'primary', 'data-testid': 'unlock' }, t.unlock),
+      ),
+    );
+  }
+  const s = app.settings;
+  const profile = h('select', { id: 'profile', 'data-testid': 'profile-select' }, ...PROFILES.map((p) => h('option', { value: p, selected: p === s.profile }, t.profileNames[p])));
+  const idle = h('input', { id: 'idle', type: 'number', min: 5, max: 600, value: s.idleSeconds });
+  const station = h('input', { id: 'station', maxlength: 60, value: s.station });
+  const newPin = h('input', { id: 'new-pin', type: 'password', inputmode: 'numeric', autocomplete: 'new-password', pattern: '[0-9]{4,12}' });
+  const saved = h('p', { role: 'status', 'data-testid': 'saved' }, app.notice ?? '');
+  const row = (label: string, id: string, el: HTMLElement) => h('div', { class: 'form-row' }, h('label', { for: id }, label), el);
+  return h(
+    'main',
+    { class: 'settings', id: 'main', 'data-testid': 'settings' },
+    h(
+      'form',
+      {
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          void app
+            .call('updateSettings', {
+              session,
+              profile: profile.value as Profile,
+              idleSeconds: Number(idle.value),
+              station: station.value,
+              ...(newPin.value ? { newPin: newPin.value } : {}),
+            })
+            .then((r) => {
+              if (!r) return;
+              // The settings event redraws this screen; the notice survives it.
+              app.notice = t.saved;
+              app.render(true);
+            });
+        },
+      },
+      row(t.profile, 'profile', profile),
+      row(t.idleSeconds, 'idle', idle),
+      row(t.stationName, 'station', station),
+      row(t.newPin, 'new-pin', newPin),
+      h('button', { type: 'submit', class: 'primary', 'data-testid': 'save' }, t.save),
+      saved,
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        onclick: () => {
+          void app.call('lockSettings', { session });
+          app.settingsSession = undefined;
+          app.go('desk');
+        },
+      },
+      t.lock,
+    ),
+  );
+}

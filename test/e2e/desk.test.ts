@@ -1,0 +1,166 @@
+// The desk view end to end: the headless host serving the renderer to a real Chromium,
+// the software chip on the emulated reader. Place the card, type the CAN, watch the
+// progress, see the data and authenticity, confirm; switch language; the other screens.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDocument } from '../../drivers/emrtd/read-document.js';
+import { parseDg2 } from '../../drivers/emrtd/dg2.js';
+import { SoftwareChip } from '../../drivers/emulator/chip.js';
+import type { CardImage } from '../../drivers/emulator/card-image.js';
+import { STRINGS, vnDate } from '../../renderer/i18n.js';
+import { decodeDocument, type ReadReport } from '../../main/verify/report.js';
+import { authenticityView } from '../../main/verify/pipeline.js';
+import { loadDemo } from '../helpers/cards.js';
+import { type Rig, contrastProblems, rig, shot, unlabelled } from './harness.js';
+
+let card: CardImage;
+let expected: ReadReport;
+let r: Rig;
+
+beforeAll(async () => {
+  card = await loadDemo('cccd');
+  // What the chip says, decoded by the drivers outside the UI: the screen must show this.
+  expected = (await decodeDocument(await readDocument(new SoftwareChip(card), { access: { kind: 'can', can: card.secrets.can! } }), 0)).report;
+  r = await rig({ card, settings: { profile: 'airport' } });
+});
+
+afterAll(async () => {
+  await r?.close();
+});
+
+describe('desk view', () => {
+  it('places the card, asks for the CAN, refuses a wrong one, reads with progress and shows data, authenticity, then confirms', async () => {
+    const { page } = r;
+    const vi = STRINGS.vi;
+    await expect.poll(() => page.getByTestId('reader-status').getAttribute('data-status')).toBe('empty');
+    await expect.poll(() => page.getByTestId('phase').textContent()).toBe(vi.phase.idle);
+    expect(await unlabelled(page)).toEqual([]);
+    expect(await contrastProblems(page)).toEqual([]);
+    await shot(page, 'desk-1-idle');
+
+    await page.getByTestId('demo-place').click();
+    await expect.poll(() => page.getByTestId('phase').getAttribute('data-phase')).toBe('need-key');
+    // The CAN field has the focus: the clerk types and presses Enter, no mouse needed.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('can');
+    await page.keyboard.type('111111');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('key-error').textContent(), { timeout: 20_000 }).toContain('CAN');
+    await shot(page, 'desk-2-wrong-can');
+    expect(await unlabelled(page)).toEqual([]);
+    expect(await contrastProblems(page)).toEqual([]);
+
+    // Watch the bar from inside the page: every value it shows, in order.
+    await page.evaluate(() => {
+      const seen: number[] = [];
+      (window as unknown as { seen: number[] }).seen = seen;
+      const tick = () => {
+        const p = document.querySelector<HTMLProgressElement>('[data-testid=progress]');
+        if (p && seen[seen.length - 1] !== p.value) seen.push(p.value);
+        requestAnimationFrame(tick);
+      };
+      tick();
+    });
+    await page.getByLabel(vi.canLabel).fill(card.secrets.can!);
+    await page.getByTestId('open-chip').press('Enter');
+    await page.getByTestId('progress').waitFor();
+    await shot(page, 'desk-3-reading');
+    await page.getByTestId('result').waitFor({ timeout: 30_000 });
+    const seen = await page.evaluate(() => (window as unknown as { seen: number[] }).seen);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    expect(seen.some((v) => v > 0 && v < 100)).toBe(true);
+
+    const vn = expected.vn!;
+    expect(await page.getByTestId('fullName').textContent()).toBe(vn.fullName);
+    expect(await page.getByTestId('idNumber').textContent()).toBe(vn.idNumber);
+    expect(await page.getByTestId('dateOfBirth').textContent()).toBe(vnDate(vn.dateOfBirth));
+    expect(await page.getByTestId('dateOfBirth').textContent()).toMatch(/^\d{2}\/\d{2}\/\d{4}$/);
+    expect(await page.getByTestId('dateOfIssue').textContent()).toBe(vnDate(vn.dateOfIssue));
+    for (const text of [vn.placeOfResidence!, vn.placeOfOrigin!, vn.ethnicity!, vn.motherName!]) {
+      await expect.poll(() => page.getByTestId('person').textContent()).toContain(text);
+    }
+    // The portrait is the chip's JPEG itself, decoded by the browser at its own size.
+    const face = parseDg2(card.files.get('DG2')!).faces[0]!;
+    const img = page.getByTestId('photo');
+    expect(await img.getAttribute('src')).toBe(`data:image/jpeg;base64,${Buffer.from(face.image).toString('base64')}`);
+    await expect.poll(() => img.evaluate((el: HTMLImageElement) => [el.naturalWidth, el.naturalHeight])).toEqual([face.width, face.height]);
+
+    const auth = authenticityView(expected.authenticity);
+    expect(await page.getByTestId('authenticity').getAttribute('data-level')).toBe(auth.level);
+    expect(await page.getByTestId('authenticity').textContent()).toContain(vi.reason[auth.reason]);
+    expect(await page.getByTestId('biometric').getAttribute('data-status')).toBe('not-available');
+    expect(await page.getByTestId('camera').textContent()).toContain(vi.cameraNotAvailable);
+    expect(await page.getByTestId('airport-panel').textContent()).toContain(vn.fullName);
+    expect(await unlabelled(page)).toEqual([]);
+    expect(await contrastProblems(page)).toEqual([]);
+    await shot(page, 'desk-4-result');
+
+    // The confirm button is reached with the keyboard and pressed with Enter.
+    await page.getByTestId('confirm').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('record').getAttribute('data-status')).toBe('not-available');
+    expect(await page.getByTestId('record').textContent()).toBe(vi.record['not-available']);
+    expect(r.kiosk.state.phase).toBe('confirmed');
+    expect(await page.getByTestId('confirm').isDisabled()).toBe(true);
+    await shot(page, 'desk-5-confirmed');
+  });
+
+  it('switches language: labels, prompts and the authenticity reason follow; dates stay dd/mm/yyyy', async () => {
+    const { page } = r;
+    const en = STRINGS.en;
+    await page.getByTestId('lang').click();
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('en');
+    const auth = authenticityView(expected.authenticity);
+    expect(await page.getByTestId('authenticity').textContent()).toContain(en.reason[auth.reason]);
+    expect(await page.getByTestId('person').textContent()).toContain(en.f.placeOfResidence);
+    expect(await page.getByTestId('dateOfBirth').textContent()).toBe(vnDate(expected.vn!.dateOfBirth));
+    expect(await page.getByTestId('tab-status').textContent()).toBe(en.tabStatus);
+    await shot(page, 'desk-6-english');
+    await page.getByTestId('lang').click();
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('vi');
+  });
+
+  it('next person wipes the data; a lifted card during the read is a clear error', async () => {
+    const { page, reader } = r;
+    await page.getByTestId('next').click();
+    await expect.poll(() => page.getByTestId('phase').getAttribute('data-phase')).toBe('need-key');
+    expect(await page.locator('body').textContent()).not.toContain(expected.vn!.fullName);
+    await page.getByLabel(STRINGS.vi.canLabel).fill(card.secrets.can!);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('progress').waitFor();
+    reader.setPresent(false);
+    await expect.poll(() => page.getByTestId('error').textContent()).toContain('đặt lại thẻ');
+    await shot(page, 'desk-7-card-removed');
+    // Placed again: the key is kept for the retry, so the read simply resumes.
+    await page.getByTestId('demo-place').click();
+    await page.getByTestId('result').waitFor({ timeout: 30_000 });
+  });
+
+  it('status shows devices and says the store is not available; settings need the PIN', async () => {
+    const { page } = r;
+    await page.getByTestId('tab-status').click();
+    await expect.poll(() => page.getByTestId('store').getAttribute('data-available')).toBe('false');
+    expect(await page.getByTestId('status').textContent()).toContain(STRINGS.vi.storeNotAvailable);
+    expect(await page.getByTestId('devices').textContent()).toContain(r.reader.name);
+    expect(await unlabelled(page)).toEqual([]);
+    expect(await contrastProblems(page)).toEqual([]);
+    await shot(page, 'status');
+
+    await page.getByTestId('tab-settings').click();
+    await page.getByLabel(STRINGS.vi.pinLabel).fill('999999');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('toast').textContent()).toBe('Mã PIN quản trị không đúng.');
+    await page.getByLabel(STRINGS.vi.pinLabel).fill('123456');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('profile-select').selectOption('residence');
+    await page.getByTestId('save').click();
+    await expect.poll(() => page.getByTestId('saved').textContent()).toBe(STRINGS.vi.saved);
+    expect(r.kiosk.currentSettings.profile).toBe('residence');
+    expect(await unlabelled(page)).toEqual([]);
+    await shot(page, 'settings');
+
+    // The residence profile prefills the declaration form from the chip.
+    await page.getByTestId('tab-desk').click();
+    await expect.poll(() => page.getByLabel(STRINGS.vi.f.placeOfResidence).last().inputValue()).toBe(expected.vn!.placeOfResidence);
+    await shot(page, 'desk-8-residence');
+  });
+});

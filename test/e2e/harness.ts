@@ -1,0 +1,175 @@
+// What every end-to-end test needs: the renderer compiled from the current sources, a
+// kiosk with the software chip behind the real headless host, and Debian's Chromium
+// driven by playwright-core with a fresh profile. A missing Chromium fails the test with
+// the package to install; nothing is skipped.
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import ts from 'typescript';
+import type { LatencyModel } from '../../drivers/emulator/card-image.js';
+import type { Profile, SettingsView } from '../../main/api/contract.js';
+import { startHost, type Host } from '../../main/host/server.js';
+import { Kiosk } from '../../main/kiosk.js';
+import { packageRoot } from '../../main/paths.js';
+import { EmulatedReader, demoCanSource } from '../../main/verify/emulated-reader.js';
+import type { CardImage } from '../../drivers/emulator/card-image.js';
+import { tempDir } from '../helpers/cards.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const ARTIFACTS = join(packageRoot(), 'test', 'artifacts');
+
+let compiled: string | undefined;
+
+/** tsc over renderer/ into a temp dir: the page under test is the source under test. */
+export function compileRenderer(): string {
+  if (compiled) return compiled;
+  const root = packageRoot();
+  const out = tempDir('idk-renderer-');
+  const files = readdirSync(join(root, 'renderer'))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join(root, 'renderer', f));
+  const program = ts.createProgram(files, {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ES2022,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
+    strict: true,
+    skipLibCheck: true,
+    types: [],
+    rootDir: root,
+    outDir: out,
+  });
+  const emitted = program.emit();
+  const diagnostics = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics];
+  if (diagnostics.length > 0 || emitted.emitSkipped) {
+    throw new Error(`renderer does not compile:\n${ts.formatDiagnostics(diagnostics, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' })}`);
+  }
+  compiled = join(out, 'renderer');
+  return compiled;
+}
+
+export interface Rig {
+  kiosk: Kiosk;
+  reader: EmulatedReader;
+  host: Host;
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+export interface RigOptions {
+  card: CardImage;
+  autoKey?: boolean;
+  latency?: LatencyModel | null;
+  settings?: Partial<SettingsView> & { profile?: Profile };
+  pin?: string;
+  touch?: boolean;
+}
+
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install the Debian package "chromium" (apt-get install -y chromium; listed in .ci/apt-packages.d/ui.txt)`);
+  }
+}
+
+export async function launch(touch = false): Promise<{ context: BrowserContext; page: Page }> {
+  requireChromium();
+  const context = await chromium.launchPersistentContext(tempDir('idk-chromium-'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+    hasTouch: touch,
+    locale: 'vi-VN',
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return { context, page };
+}
+
+export async function rig(o: RigOptions): Promise<Rig> {
+  const js = compileRenderer();
+  const reader = new EmulatedReader(o.card, { latency: o.latency });
+  const kiosk = new Kiosk({ reader, mode: 'demo', keySources: o.autoKey ? [demoCanSource(o.card)] : [], settings: o.settings, pin: o.pin });
+  const host = await startHost(kiosk, { roots: { static: join(packageRoot(), 'renderer'), js } });
+  const { context, page } = await launch(o.touch);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(host.url);
+  return {
+    kiosk,
+    reader,
+    host,
+    context,
+    page,
+    async close() {
+      await context.close();
+      await host.close();
+      kiosk.close();
+      // A CSP violation or an uncaught error in the page is a failure even if the screen looked right.
+      if (errors.length > 0) throw new Error(`page errors:\n${errors.join('\n')}`);
+    },
+  };
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** WCAG 2 relative luminance contrast of every visible text against its painted background. */
+export async function contrastProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const parse = (c: string): [number, number, number, number] => {
+      const m = /rgba?\(([^)]+)\)/.exec(c);
+      if (!m) return [0, 0, 0, 0];
+      const p = m[1]!.split(/[ ,/]+/).filter(Boolean).map(Number);
+      return [p[0]!, p[1]!, p[2]!, p[3] ?? 1];
+    };
+    const lum = ([r, g, b]: number[]) => {
+      const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+    };
+    const bgOf = (el: Element | null): number[] => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c[3] > 0.5) return c;
+      }
+      return [255, 255, 255, 1];
+    };
+    const out: string[] = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!el || !n.textContent?.trim()) continue;
+      const st = getComputedStyle(el);
+      const r = el.getBoundingClientRect();
+      if (st.visibility === 'hidden' || st.display === 'none' || r.width <= 1 || r.height <= 1) continue;
+      const fg = parse(st.color);
+      const l1 = lum(fg);
+      const l2 = lum(bgOf(el));
+      const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+      const size = parseFloat(st.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(st.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) out.push(`${ratio.toFixed(2)}: "${n.textContent.trim().slice(0, 40)}"`);
+    }
+    return out;
+  });
+}
+
+/** Controls without an accessible name (label, aria-label or text). */
+export async function unlabelled(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>('button, input, select, textarea, progress, output'))) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      const labelled =
+        (el.getAttribute('aria-label') ?? '').trim() !== '' ||
+        ((el as HTMLInputElement).labels?.length ?? 0) > 0 ||
+        (el.tagName === 'BUTTON' && (el.textContent ?? '').trim() !== '');
+      if (!labelled) out.push(el.outerHTML.slice(0, 80));
+    }
+    return out;
+  });
+}

@@ -14,6 +14,9 @@ import { EmulatedReader, demoCanSource } from './verify/emulated-reader.js';
 import { type Authenticator, type BiometricStep, type CardReader, type KeySource, type Recorder, VerificationPipeline, keyFromInput } from './verify/pipeline.js';
 import type { TrustStore } from '../drivers/emrtd/trust-store.js';
 import { loadTrustFolder } from './verify/trust-folder.js';
+import { openLocalStore } from '../offline-cache/store.js';
+import { storeRecorder } from './kiosk-store.js';
+import { defaultDataDir } from './record.js';
 
 /** Queue depth, last sync and link quality, from the store (offline-cache) once it is plugged in. */
 export interface StoreStatus {
@@ -100,6 +103,14 @@ export class Kiosk implements ApiHost {
   close(): void {
     this.pipeline.close();
     this.listeners.clear();
+    for (const f of this.closers.splice(0)) f();
+  }
+
+  private readonly closers: Array<() => void> = [];
+
+  /** Resources the composition root opened for this kiosk (the store) close with it. */
+  onClose(f: () => void): void {
+    this.closers.push(f);
   }
 
   private emit(e: ApiEvent): void {
@@ -216,6 +227,7 @@ export interface DemoKioskOptions {
   profile?: Profile;
   pin?: string;
   trust?: TrustStore;
+  recorder?: Recorder & StoreStatus;
 }
 
 export async function demoKiosk(o: DemoKioskOptions): Promise<{ kiosk: Kiosk; reader: EmulatedReader }> {
@@ -228,14 +240,30 @@ export async function demoKiosk(o: DemoKioskOptions): Promise<{ kiosk: Kiosk; re
     settings: o.profile ? { profile: o.profile } : {},
     pin: o.pin,
     trust: o.trust,
+    recorder: o.recorder,
+    store: o.recorder,
   });
   return { kiosk, reader };
 }
 
 /** The kiosk `start`/`demo` and the Electron shell build: a card folder means demo mode. */
-export async function kioskFor(o: { card?: string; autoKey?: boolean; profile?: Profile; pin?: string; trust?: string }): Promise<Kiosk> {
+export async function kioskFor(o: {
+  card?: string;
+  autoKey?: boolean;
+  profile?: Profile;
+  pin?: string;
+  trust?: string;
+  /** Where confirmed verifications are stored; demo cards keep theirs apart, in `demo/` below it. */
+  dataDir?: string;
+}): Promise<Kiosk> {
   const pin = o.pin ?? process.env.IDKIOSK_PIN;
   const trust = o.trust !== undefined ? await loadTrustFolder(o.trust) : undefined;
-  if (o.card) return (await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust })).kiosk;
-  return new Kiosk({ reader: noReader(), mode: 'live', settings: o.profile ? { profile: o.profile } : {}, pin, trust });
+  const base = defaultDataDir(o.dataDir);
+  const store = openLocalStore({ dataDir: o.card ? join(base, 'demo') : base });
+  const recorder = storeRecorder(store);
+  const kiosk = o.card
+    ? (await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder })).kiosk
+    : new Kiosk({ reader: noReader(), mode: 'live', settings: o.profile ? { profile: o.profile } : {}, pin, trust, recorder, store: recorder });
+  kiosk.onClose(() => store.close());
+  return kiosk;
 }

@@ -49,7 +49,7 @@ function fill(app: App, box: HTMLElement, s: StatusView): void {
     store.available
       ? h(
           'div',
-          { 'data-testid': 'store' },
+          { 'data-testid': 'store', 'data-available': 'true' },
           h('dl', {}, field(t.queue, String(store.queueDepth)), field(t.lastSync, store.lastSync ?? t.never), field(t.link, t.linkState[store.link])),
           perHourChart(store.perHour, t.perHour),
         )

@@ -20,6 +20,7 @@ export interface StartOptions {
   port: number;
   card?: string;
   trust?: string;
+  dataDir?: string;
   demo: boolean;
   autoKey: boolean;
   profile?: Profile;
@@ -46,6 +47,7 @@ function parse(argv: string[], demo: boolean): StartOptions {
       port: { type: 'string' },
       card: { type: 'string' },
       trust: { type: 'string' },
+      'data-dir': { type: 'string' },
       profile: { type: 'string' },
       kiosk: { type: 'boolean' },
       'auto-key': { type: 'boolean' },
@@ -65,6 +67,7 @@ function parse(argv: string[], demo: boolean): StartOptions {
     headless: Boolean(values.headless || values.once),
     port,
     card: values.card ?? (demo ? demoCard('cccd') : undefined),
+    dataDir: values['data-dir'],
     // The demo trusts its own test CSCA, so it shows what a genuine card looks like.
     trust: values.trust ?? (demo && !values.card ? join(packageRoot(), 'drivers/emulator/demo/pki') : undefined),
     demo: demo || values.card !== undefined,
@@ -179,7 +182,7 @@ async function start(argv: string[], lang: Lang, demo: boolean): Promise<number>
 
 export const kioskStartCommand: Command = {
   name: ['start'],
-  usage: 'start [--headless] [--port N] [--card DIR] [--trust DIR] [--profile airport|residence|hospital|self-service] [--kiosk]',
+  usage: 'start [--headless] [--port N] [--card DIR] [--trust DIR] [--data-dir DIR] [--profile airport|residence|hospital|self-service] [--kiosk]',
   run: (argv, { lang }) => start(argv, lang, false),
 };
 

@@ -11,6 +11,7 @@ import { decodeDocument, type ReadReport } from '../../main/verify/report.js';
 import { authenticityView } from '../../main/verify/pipeline.js';
 import { loadDemo } from '../helpers/cards.js';
 import { type Rig, contrastProblems, rig, shot, unlabelled } from './harness.js';
+import { queueCounts } from '../../offline-cache/outbox.js';
 
 let card: CardImage;
 let expected: ReadReport;
@@ -20,7 +21,7 @@ beforeAll(async () => {
   card = await loadDemo('cccd');
   // What the chip says, decoded by the drivers outside the UI: the screen must show this.
   expected = (await decodeDocument(await readDocument(new SoftwareChip(card), { access: { kind: 'can', can: card.secrets.can! } }), 0)).report;
-  r = await rig({ card, settings: { profile: 'airport' } });
+  r = await rig({ card, settings: { profile: 'airport' }, store: true });
 });
 
 afterAll(async () => {
@@ -97,8 +98,10 @@ describe('desk view', () => {
     // The confirm button is reached with the keyboard and pressed with Enter.
     await page.getByTestId('confirm').focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByTestId('record').getAttribute('data-status')).toBe('not-available');
-    expect(await page.getByTestId('record').textContent()).toBe(vi.record['not-available']);
+    await expect.poll(() => page.getByTestId('record').getAttribute('data-status')).toBe('stored');
+    expect(await page.getByTestId('record').textContent()).toContain(vi.record.stored);
+    // The event is in the real store: signed, chained, waiting to be sent.
+    expect(queueCounts(r.store!)).toMatchObject({ head: 1, acked: 0, pending: 1 });
     expect(r.kiosk.state.phase).toBe('confirmed');
     expect(await page.getByTestId('confirm').isDisabled()).toBe(true);
     await shot(page, 'desk-5-confirmed');
@@ -135,11 +138,13 @@ describe('desk view', () => {
     await page.getByTestId('result').waitFor({ timeout: 30_000 });
   });
 
-  it('status shows devices and says the store is not available; settings need the PIN', async () => {
+  it('status shows devices and the queue of stored verifications; settings need the PIN', async () => {
     const { page } = r;
     await page.getByTestId('tab-status').click();
-    await expect.poll(() => page.getByTestId('store').getAttribute('data-available')).toBe('false');
-    expect(await page.getByTestId('status').textContent()).toContain(STRINGS.vi.storeNotAvailable);
+    await expect.poll(() => page.getByTestId('store').getAttribute('data-available')).toBe('true');
+    const pending = queueCounts(r.store!).pending;
+    expect(pending).toBeGreaterThanOrEqual(1);
+    expect(await page.getByTestId('store').textContent()).toContain(String(pending));
     expect(await page.getByTestId('devices').textContent()).toContain(r.reader.name);
     expect(await unlabelled(page)).toEqual([]);
     expect(await contrastProblems(page)).toEqual([]);

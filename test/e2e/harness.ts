@@ -14,6 +14,10 @@ import { packageRoot } from '../../main/paths.js';
 import { EmulatedReader, demoCanSource } from '../../main/verify/emulated-reader.js';
 import type { CardImage } from '../../drivers/emulator/card-image.js';
 import { tempDir } from '../helpers/cards.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { type LocalStore, openLocalStore } from '../../offline-cache/store.js';
+import { storeRecorder } from '../../main/kiosk-store.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(packageRoot(), 'test', 'artifacts');
@@ -49,6 +53,7 @@ export function compileRenderer(): string {
 }
 
 export interface Rig {
+  store: LocalStore | undefined;
   kiosk: Kiosk;
   reader: EmulatedReader;
   host: Host;
@@ -64,6 +69,8 @@ export interface RigOptions {
   settings?: Partial<SettingsView> & { profile?: Profile };
   pin?: string;
   touch?: boolean;
+  /** A real local store (SQLite in a temp folder) behind confirm and the status screen. */
+  store?: boolean;
 }
 
 export function requireChromium(): void {
@@ -89,7 +96,10 @@ export async function launch(touch = false): Promise<{ context: BrowserContext; 
 export async function rig(o: RigOptions): Promise<Rig> {
   const js = compileRenderer();
   const reader = new EmulatedReader(o.card, { latency: o.latency });
-  const kiosk = new Kiosk({ reader, mode: 'demo', keySources: o.autoKey ? [demoCanSource(o.card)] : [], settings: o.settings, pin: o.pin });
+  const store = o.store ? openLocalStore({ dataDir: mkdtempSync(join(tmpdir(), 'idk-e2e-store-')) }) : undefined;
+  const recorder = store ? storeRecorder(store) : undefined;
+  const kiosk = new Kiosk({ reader, mode: 'demo', keySources: o.autoKey ? [demoCanSource(o.card)] : [], settings: o.settings, pin: o.pin, recorder, store: recorder });
+  if (store) kiosk.onClose(() => store.close());
   const host = await startHost(kiosk, { roots: { static: join(packageRoot(), 'renderer'), js } });
   const { context, page } = await launch(o.touch);
   const errors: string[] = [];
@@ -99,6 +109,7 @@ export async function rig(o: RigOptions): Promise<Rig> {
   return {
     kiosk,
     reader,
+    store,
     host,
     context,
     page,

@@ -101,7 +101,7 @@ export class HostedCard {
     return this.call({ op: 'state' });
   }
   async stop(): Promise<void> {
-    await this.call({ op: 'stop' }).catch(() => undefined);
+    if (!this.dead) await this.call({ op: 'stop' }).catch(() => undefined);
     await this.worker.terminate();
   }
 }

@@ -97,10 +97,7 @@ parentPort.on('message', async (m) => {
     else if (m.op === 'fault') {
       fault = m.fault;
       served = 0;
-    } else if (m.op === 'stop') {
-      eject();
-      parentPort.close();
-    }
+    } else if (m.op === 'stop') eject();
     parentPort.postMessage({ id: m.id, ok: true, apdus: chip.apdus, inserted: socket !== undefined });
   } catch (e) {
     parentPort.postMessage({ id: m.id, ok: false, error: String(e?.message ?? e) });

@@ -16,7 +16,8 @@ const CLI = join(packageRoot(), 'dist/main/cli.js');
 
 async function idkiosk(args: string[], env: Record<string, string> = {}) {
   try {
-    const r = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    // Each run keeps its store in a fresh folder, never in the tester's home.
+    const r = await run(process.execPath, [CLI, ...args], { env: { ...process.env, IDKIOSK_DATA_DIR: tempDir('idk-data-'), ...env }, encoding: 'utf8' });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };

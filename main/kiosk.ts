@@ -14,6 +14,7 @@ import { EmulatedReader, demoCanSource } from './verify/emulated-reader.js';
 import { type Authenticator, type BiometricStep, type CardReader, type KeySource, type Recorder, VerificationPipeline, keyFromInput } from './verify/pipeline.js';
 import type { TrustStore } from '../drivers/emrtd/trust-store.js';
 import { loadTrustFolder } from './verify/trust-folder.js';
+import type { KeyOptions } from '../offline-cache/device-keys.js';
 import { openLocalStore } from '../offline-cache/store.js';
 import { storeRecorder } from './kiosk-store.js';
 import { defaultDataDir } from './record.js';
@@ -255,11 +256,13 @@ export async function kioskFor(o: {
   trust?: string;
   /** Where confirmed verifications are stored; demo cards keep theirs apart, in `demo/` below it. */
   dataDir?: string;
+  /** How the device key is protected (Electron: safeStorage); default a 0600 key file. */
+  keys?: KeyOptions;
 }): Promise<Kiosk> {
   const pin = o.pin ?? process.env.IDKIOSK_PIN;
   const trust = o.trust !== undefined ? await loadTrustFolder(o.trust) : undefined;
   const base = defaultDataDir(o.dataDir);
-  const store = openLocalStore({ dataDir: o.card ? join(base, 'demo') : base });
+  const store = openLocalStore({ ...o.keys, dataDir: o.card ? join(base, 'demo') : base });
   const recorder = storeRecorder(store);
   const kiosk = o.card
     ? (await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder })).kiosk

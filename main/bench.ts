@@ -88,6 +88,7 @@ async function benchRead(): Promise<Figure[]> {
 
 const BENCHES: Record<string, () => Promise<Figure[]>> = {
   read: benchRead,
+  'read-pcsc': async () => (await import('./bench-pcsc.js')).benchReadPcsc(),
   app: async () => (await import('./bench-app.js')).benchApp(),
   face: async () => (await import('./bench-face.js')).benchFace(),
   sync: async () => (await import('./bench-sync.js')).benchSync(),

@@ -15,7 +15,7 @@ function qrLine(qr: NonNullable<ReadOutcome['qr']>, lang: 'vi' | 'en'): string {
 
 export const readCommand: Command = {
   name: ['read'],
-  usage: 'read --card DIR (--mrz DOC:YYMMDD:YYMMDD | --can NNNNNN | --qr TEXT) [--trust DIR] [--json] [--face-out FILE] [--record [--data-dir DIR]] [--bac]',
+  usage: 'read [--reader NAME | --card DIR] (--mrz DOC:YYMMDD:YYMMDD | --can NNNNNN | --qr TEXT) [--trust DIR] [--json] [--face-out FILE] [--record [--data-dir DIR]] [--bac]',
   async run(argv, { lang }) {
     const { values } = parseArgs({
       args: argv,

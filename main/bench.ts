@@ -65,16 +65,23 @@ async function benchRead(): Promise<Figure[]> {
     if (!extended) variant.files = new Map([...card.files].filter(([k]) => k !== 'EF.ATR/INFO'));
     // Warm up once: a kiosk runs for days, so module loading and curve tables are not per-read costs.
     await readDocument(new SoftwareChip(variant), { access: { kind: 'can', can } });
-    const chip = new SoftwareChip(variant, { latency: DEFAULT_LATENCY });
-    const cpu0 = process.cpuUsage();
-    const raw = await readDocument(chip, { access: { kind: 'can', can } });
-    const cpu = process.cpuUsage(cpu0);
-    const readerCpuMs = (cpu.user + cpu.system) / 1000 - chip.cpuMs;
+    // CPU time is noisy on a shared machine: the median of several reads; modelled time is exact.
+    const cpuRuns: number[] = [];
+    let chip!: SoftwareChip;
+    let raw!: Awaited<ReturnType<typeof readDocument>>;
+    for (let i = 0; i < 5; i++) {
+      chip = new SoftwareChip(variant, { latency: DEFAULT_LATENCY });
+      const cpu0 = process.cpuUsage();
+      raw = await readDocument(chip, { access: { kind: 'can', can } });
+      const cpu = process.cpuUsage(cpu0);
+      cpuRuns.push((cpu.user + cpu.system) / 1000 - chip.cpuMs);
+    }
+    const readerCpuMs = cpuRuns.sort((a, b) => a - b)[2]!;
     const ideal = await wireLimitRead(variant, can, [...raw.files.keys()]);
     const tag = extended ? 'extended length' : 'short APDUs';
     const dg2 = raw.files.get('DG2')?.length ?? 0;
     out.push({ name: `read modelled time (${tag})`, value: chip.modelledMs, limit: ideal.modelledMs, unit: 'ms', target: 1.1, note: `wire limit; ${raw.stats.apdus} APDUs vs ${ideal.apdus}, DG2 ${dg2} B` });
-    out.push({ name: `read reader CPU (${tag})`, value: readerCpuMs, limit: chip.modelledMs, unit: 'ms', target: 0.05, note: 'of modelled time' });
+    out.push({ name: `read reader CPU (${tag})`, value: readerCpuMs, limit: chip.modelledMs, unit: 'ms', target: 0.05, note: 'median of 5, of modelled time' });
     if (!extended) {
       for (const fixed of [223, 160, 112]) {
         const c = new SoftwareChip(variant, { latency: DEFAULT_LATENCY });

@@ -18,6 +18,7 @@ import type { KeyOptions } from '../offline-cache/device-keys.js';
 import { openLocalStore } from '../offline-cache/store.js';
 import { storeRecorder } from './kiosk-store.js';
 import { defaultDataDir } from './record.js';
+import { pcscCardReader } from './verify/pcsc-reader.js';
 
 /** Queue depth, last sync and link quality, from the store (offline-cache) once it is plugged in. */
 export interface StoreStatus {
@@ -204,21 +205,6 @@ export class Kiosk implements ApiHost {
 }
 
 /** A reader that is not there yet: PC/SC lands in drivers/pcsc; until then the screen says so. */
-export function noReader(): CardReader {
-  return {
-    name: 'PC/SC',
-    emulated: false,
-    status: () => 'no-reader',
-    onChange: () => () => undefined,
-    connect: () =>
-      Promise.reject(
-        new IdkError('NOT_YET', {
-          vi: 'Đọc qua đầu đọc PC/SC chưa có trong phiên bản này: hãy chạy chế độ trình diễn (idkiosk demo) hoặc --card THƯ-MỤC.',
-          en: 'Reading through a PC/SC reader is not in this version yet: run the demo (idkiosk demo) or --card DIR.',
-        }),
-      ),
-  };
-}
 
 export interface DemoKioskOptions {
   card: string;
@@ -258,15 +244,24 @@ export async function kioskFor(o: {
   dataDir?: string;
   /** How the device key is protected (Electron: safeStorage); default a 0600 key file. */
   keys?: KeyOptions;
+  /** Live mode: the PC/SC reader to use; default the first one pcscd lists. */
+  reader?: string;
 }): Promise<Kiosk> {
   const pin = o.pin ?? process.env.IDKIOSK_PIN;
   const trust = o.trust !== undefined ? await loadTrustFolder(o.trust) : undefined;
   const base = defaultDataDir(o.dataDir);
   const store = openLocalStore({ ...o.keys, dataDir: o.card ? join(base, 'demo') : base });
   const recorder = storeRecorder(store);
-  const kiosk = o.card
-    ? (await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder })).kiosk
-    : new Kiosk({ reader: noReader(), mode: 'live', settings: o.profile ? { profile: o.profile } : {}, pin, trust, recorder, store: recorder });
-  kiosk.onClose(() => store.close());
+  if (o.card) {
+    const { kiosk } = await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder });
+    kiosk.onClose(() => store.close());
+    return kiosk;
+  }
+  const reader = pcscCardReader({ name: o.reader });
+  const kiosk = new Kiosk({ reader, mode: 'live', settings: o.profile ? { profile: o.profile } : {}, pin, trust, recorder, store: recorder });
+  kiosk.onClose(() => {
+    void reader.close();
+    store.close();
+  });
   return kiosk;
 }

@@ -65,6 +65,8 @@ export class ResumeJournal implements ReadJournal {
   }
 
   progress(name: string, soFar: Uint8Array): void {
+    // A proof file read again must not displace the partly read file it precedes.
+    if (this.files.has(name)) return;
     this.partial = { name, bytes: soFar };
   }
 

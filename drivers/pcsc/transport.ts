@@ -149,7 +149,7 @@ export class PcscTransport implements Transport {
       await this.reconnect(false).catch(() => undefined);
       return pcscError(e, { reader: this.reader });
     }
-    if (msg === 'Transaction failed' || msg === 'Communication error' || msg === 'Card is unresponsive') return this.diagnose(msg);
+    if (['Transaction failed', 'Communication error', 'Card is unresponsive', 'Unknown PC/SC error', 'Invalid handle'].includes(msg)) return this.diagnose(msg);
     const err = pcscError(e, { reader: this.reader, progress: { apdus: this.stats.apdus } });
     if (['CARD_REMOVED', 'READER_UNPLUGGED', 'PCSCD_NOT_RUNNING', 'NO_CARD'].includes(err.code)) this.broken = err;
     return err;
@@ -164,7 +164,11 @@ export class PcscTransport implements Transport {
       try {
         state = this.context.listReaders().find((r) => r.name === this.reader)?.state;
       } catch (e) {
-        err = pcscError(e, { reader: this.reader });
+        // Our context may be the casualty; a fresh one tells whether pcscd itself is gone.
+        err = await openContext().then(
+          (c) => (c.close(), pcscError(e, { reader: this.reader })),
+          (down: unknown) => down as IdkError,
+        );
         break;
       }
       const progress = { apdus: this.stats.apdus };

@@ -20,6 +20,7 @@ export interface StartOptions {
   port: number;
   card?: string;
   trust?: string;
+  reader?: string;
   dataDir?: string;
   demo: boolean;
   autoKey: boolean;
@@ -47,6 +48,7 @@ function parse(argv: string[], demo: boolean): StartOptions {
       port: { type: 'string' },
       card: { type: 'string' },
       trust: { type: 'string' },
+      reader: { type: 'string' },
       'data-dir': { type: 'string' },
       profile: { type: 'string' },
       kiosk: { type: 'boolean' },
@@ -68,6 +70,7 @@ function parse(argv: string[], demo: boolean): StartOptions {
     port,
     card: values.card ?? (demo ? demoCard('cccd') : undefined),
     dataDir: values['data-dir'],
+    reader: values.reader,
     // The demo trusts its own test CSCA, so it shows what a genuine card looks like.
     trust: values.trust ?? (demo && !values.card ? join(packageRoot(), 'drivers/emulator/demo/pki') : undefined),
     demo: demo || values.card !== undefined,
@@ -153,8 +156,8 @@ async function headless(o: StartOptions, lang: Lang): Promise<number> {
   const note =
     kiosk.state.reader.status === 'no-reader'
       ? lang === 'vi'
-        ? '  (Chưa có trình điều khiển đầu đọc PC/SC trong phiên bản này: dùng idkiosk demo hoặc --card THƯ-MỤC.)\n'
-        : '  (No PC/SC reader driver in this version yet: use idkiosk demo or --card DIR.)\n'
+        ? '  (Chưa thấy đầu đọc thẻ: kiểm tra pcscd đang chạy và đầu đọc đã cắm — xem idkiosk readers; không có đầu đọc thì dùng idkiosk demo.)\n'
+        : '  (No card reader yet: check that pcscd runs and a reader is plugged in — see idkiosk readers; without one, use idkiosk demo.)\n'
       : '';
   process.stdout.write(`${lang === 'vi' ? 'Mở trong trình duyệt' : 'Open in a browser'}: ${host.url}\n${note}`);
   await new Promise<void>((resolve) => {
@@ -182,7 +185,7 @@ async function start(argv: string[], lang: Lang, demo: boolean): Promise<number>
 
 export const kioskStartCommand: Command = {
   name: ['start'],
-  usage: 'start [--headless] [--port N] [--card DIR] [--trust DIR] [--data-dir DIR] [--profile airport|residence|hospital|self-service] [--kiosk]',
+  usage: 'start [--headless] [--port N] [--reader NAME | --card DIR] [--trust DIR] [--data-dir DIR] [--profile airport|residence|hospital|self-service] [--kiosk]',
   run: (argv, { lang }) => start(argv, lang, false),
 };
 

@@ -192,17 +192,19 @@ describe('chips that misbehave give typed errors, never a hang', () => {
   });
 
   it('a chip answering garbage: a typed error', async () => {
+    const codes: string[] = [];
     for (const from of [0, 2, 12]) {
       const e = await faulty({ kind: 'garbage', from });
-      expect(e.code, `garbage from APDU ${from}`).toMatch(/^[A-Z_]+$/);
+      codes.push(e.code);
       expect(e.messages.vi.length).toBeGreaterThan(10);
     }
+    // Garbage status words read as refusals, garbage bytes as malformed data.
+    expect(codes).toEqual(['CARD_STATUS', 'CARD_STATUS', 'MALFORMED_DATA']);
   });
 
   it('a chip whose MACs are wrong: a typed secure-messaging error', async () => {
     const e = await faulty({ kind: 'badmac', from: dg2Start });
-    expect(e.code).toMatch(/^[A-Z_]+$/);
-    expect(e.code).not.toBe('CARD_REMOVED');
+    expect(e.code).toBe('SM_MAC_INVALID');
   });
 });
 
@@ -224,7 +226,7 @@ describe('pcscd stopped mid-read', () => {
     await t.close();
     await host.stop();
     fx().cards.delete(host);
-    expect(['PCSCD_NOT_RUNNING', 'READER_UNPLUGGED', 'CARD_REMOVED']).toContain(e.code);
+    expect(e.code, e.message).toBe('PCSCD_NOT_RUNNING');
     const down = await failure(listReaders());
     expect(down.code).toBe('PCSCD_NOT_RUNNING');
     expect(down.messages.en).toContain('systemctl start pcscd.socket');

@@ -7,7 +7,7 @@ import { IdkError } from '../../drivers/apdu/errors.js';
 import { type ReadDocumentOptions, readDocument } from '../../drivers/emrtd/read-document.js';
 import type { CardImage } from '../../drivers/emulator/card-image.js';
 import { SoftwareChip } from '../../drivers/emulator/chip.js';
-import { chooseReader, listReaders } from '../../drivers/pcsc/readers.js';
+import { type ReaderEvent, chooseReader, listReaders, watchReaders } from '../../drivers/pcsc/readers.js';
 import { PcscTransport } from '../../drivers/pcsc/transport.js';
 import { runRead } from '../../main/read-command.js';
 import { decodeDocument } from '../../main/verify/report.js';
@@ -60,6 +60,27 @@ describe('readers through pcscd', () => {
     expect(after.find((r) => r.name === fx().slot1)?.present).toBe(false);
     expect((await chooseReader()).name).toBe(fx().slot0);
     await eject(fx(), v);
+  });
+
+  it('reports readers, and cards placed and lifted, as events', async () => {
+    const events: ReaderEvent[] = [];
+    const w = watchReaders((e) => events.push(e), { pollMs: 300 });
+    const seen = (type: string) => events.some((e) => e.type === type && 'reader' in e && e.reader === fx().slot0);
+    const until = async (type: string) => {
+      for (let i = 0; i < 200 && !seen(type); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(seen(type), `${type} among ${JSON.stringify(events)}`).toBe(true);
+    };
+    try {
+      await until('reader-attached');
+      const v = await insert(fx(), demoCard('cccd'));
+      await until('card-inserted');
+      expect(events.find((e) => e.type === 'card-inserted')).toMatchObject({ atr: '3B80800101', mute: false });
+      await eject(fx(), v);
+      await until('card-removed');
+      expect(events.some((e) => e.type === 'error')).toBe(false);
+    } finally {
+      await w.stop();
+    }
   });
 
   it('names the readers when the one asked for does not exist, and says when no card lies anywhere', async () => {

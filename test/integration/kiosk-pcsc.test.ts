@@ -1,0 +1,158 @@
+// The kiosk in live mode on the PC/SC reader: a private pcscd, the demo CCCD on vpcd
+// served from a worker thread, and the kiosk driven through its API handlers as the
+// renderer drives it (card placed -> CAN -> reading -> result; card lifted mid-read;
+// pcscd gone and back).
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { KioskState } from '../../main/api/contract.js';
+import { dispatch } from '../../main/api/dispatch.js';
+import { Kiosk } from '../../main/kiosk.js';
+import { demoCard } from '../../main/paths.js';
+import { PcscCardReader } from '../../main/verify/pcsc-reader.js';
+import { PcscTransport } from '../../drivers/pcsc/transport.js';
+import { type Fixture, type HostedCard, insert, startFixture, stopFixture, waitPresence } from './pcsc-fixture.js';
+
+let f: Fixture | undefined;
+const fx = (): Fixture => {
+  if (!f) throw new Error('pcscd did not start (see beforeAll)');
+  return f;
+};
+
+beforeAll(async () => {
+  f = await startFixture();
+}, 30_000);
+
+afterAll(async () => {
+  await stopFixture(f);
+}, 30_000);
+
+const open: Array<{ kiosk: Kiosk; reader: PcscCardReader }> = [];
+const cards: HostedCard[] = [];
+
+afterEach(async () => {
+  for (const { kiosk, reader } of open.splice(0)) {
+    kiosk.close();
+    await reader.close();
+  }
+  for (const c of cards.splice(0)) {
+    await c.stop();
+    f?.cards.delete(c);
+  }
+  if (f?.pcscd.alive()) {
+    await waitPresence(f.slot0, false);
+  }
+}, 30_000);
+
+const CAN = '012345';
+
+function setup(name?: string) {
+  const reader = new PcscCardReader({ name, watch: { pollMs: 300, retryMs: 200 } });
+  const kiosk = new Kiosk({ reader, mode: 'live' });
+  open.push({ kiosk, reader });
+  const states: KioskState[] = [];
+  kiosk.pipeline.onState((s) => states.push(s));
+  const until = (what: string, p: (s: KioskState) => boolean) =>
+    expect.poll(() => (p(kiosk.state) ? true : `${what}; now ${JSON.stringify({ reader: kiosk.state.reader, phase: kiosk.state.phase, error: kiosk.state.error })}`), { timeout: 20_000, interval: 50 }).toBe(true);
+  return { reader, kiosk, states, until, call: (m: string, p: unknown) => dispatch(kiosk, m, p) };
+}
+
+async function placeCard(): Promise<HostedCard> {
+  const c = await insert(fx(), demoCard('cccd'));
+  cards.push(c);
+  return c;
+}
+
+describe('kiosk on a PC/SC reader', () => {
+  it('follows the first reader, asks for the CAN when the card lands, reads it and holds it exclusively', async () => {
+    const { reader, kiosk, states, until, call } = setup();
+    await until('the first vpcd slot, empty', (s) => s.reader.status === 'empty' && s.reader.name === fx().slot0);
+    expect(kiosk.state).toMatchObject({ mode: 'live', phase: 'idle', reader: { emulated: false } });
+    expect(reader.problem).toBeUndefined();
+
+    await placeCard();
+    await until('need-key with the card on the reader', (s) => s.reader.status === 'card' && s.phase === 'need-key');
+    expect(await call('accessKey', { kind: 'can', can: CAN })).toEqual({ ok: true, result: { accepted: true } });
+    await until('a result', (s) => s.phase === 'result');
+
+    const phases = states.map((s) => s.phase);
+    expect(phases.indexOf('reading')).toBeGreaterThan(phases.indexOf('need-key'));
+    expect(phases.indexOf('checking')).toBeGreaterThan(phases.indexOf('reading'));
+    const result = kiosk.state.result!;
+    expect(result.person.vn?.fullName).toBe('Lê Thị Mẫu');
+    expect(result.access).toBe('PACE-GM');
+    expect(result.stats.apdus).toBeGreaterThan(10);
+
+    // The session stays ours while the result is on screen: no other program rides on it.
+    const other = await PcscTransport.connect(fx().slot0, { share: 'shared' }).then(
+      async (t) => (await t.close(), undefined),
+      (e: unknown) => e,
+    );
+    expect(other).toMatchObject({ code: 'READER_BUSY' });
+
+    // The clerk clears and reads the same card again: the previous session is released first.
+    await call('clear', {});
+    await until('need-key after clear', (s) => s.phase === 'need-key');
+    await call('accessKey', { kind: 'can', can: CAN });
+    await until('a second result', (s) => s.phase === 'result' && s.result!.id !== result.id);
+    expect(kiosk.state.result!.person.vn?.fullName).toBe('Lê Thị Mẫu');
+  });
+
+  it('a card lifted mid-read is CARD_REMOVED; placed again, the same CAN reads it', async () => {
+    const { kiosk, states, until, call } = setup();
+    await until('an empty reader', (s) => s.reader.status === 'empty');
+    const card = await placeCard();
+    await until('need-key', (s) => s.phase === 'need-key');
+    // The chip leaves the field at its 30th APDU (past PACE, inside the files): the host drops vpcd's link.
+    await card.removeAfter(30);
+    await call('accessKey', { kind: 'can', can: CAN });
+    await until('an error', (s) => s.phase === 'error');
+    expect(kiosk.state.error!.code).toBe('CARD_REMOVED');
+    expect(kiosk.state.error!.messages.vi).toContain('đặt lại thẻ');
+    expect(states.some((s) => s.phase === 'reading' && (s.progress?.done ?? 0) >= 1)).toBe(true);
+    await until('the reader empty', (s) => s.reader.status === 'empty');
+    expect((await card.state()).inserted).toBe(false);
+
+    await card.insert();
+    await until('a result after the card came back', (s) => s.phase === 'result');
+    expect(kiosk.state.result!.person.vn?.fullName).toBe('Lê Thị Mẫu');
+  });
+
+  it('a named reader is followed by name; an absent one shows no reader with NO_READER', async () => {
+    const slot1 = setup(fx().slot1);
+    await slot1.until('slot 1, empty', (s) => s.reader.status === 'empty' && s.reader.name === fx().slot1);
+    const missing = setup('No Such Reader 00 00');
+    // Give the watcher a round to list the readers it does see.
+    await slot1.until('slot 1 still empty', (s) => s.reader.status === 'empty');
+    await missing.until('no reader', (s) => s.reader.status === 'no-reader');
+    expect(missing.kiosk.state.reader.name).toBe('No Such Reader 00 00');
+    expect(missing.reader.problem).toMatchObject({ code: 'NO_READER' });
+    expect(missing.reader.problem!.messages.en).toContain(fx().slot0);
+
+    // A card on slot 0 is not slot 1's.
+    await placeCard();
+    const unnamed = setup();
+    await unnamed.until('the unnamed reader sees the card', (s) => s.reader.status === 'card');
+    expect(slot1.kiosk.state.reader.status).toBe('empty');
+    expect(slot1.kiosk.state.phase).toBe('idle');
+  });
+
+  it('pcscd stopping shows no reader with PCSCD_NOT_RUNNING; pcscd back, the reader is back', async () => {
+    const { reader, kiosk, until, call } = setup();
+    await until('an empty reader', (s) => s.reader.status === 'empty');
+    await fx().pcscd.stop();
+    await until('no reader', (s) => s.reader.status === 'no-reader');
+    expect(reader.problem).toMatchObject({ code: 'PCSCD_NOT_RUNNING' });
+    expect(reader.problem!.messages.vi).toContain('pcscd');
+    expect(await call('status', {})).toMatchObject({ ok: true, result: { devices: expect.arrayContaining([{ kind: 'reader', name: 'PC/SC', state: 'absent' }]) } });
+    expect(kiosk.state.phase).toBe('idle');
+
+    // A reader made while pcscd is down says the same.
+    const late = setup();
+    await late.until('no reader', (s) => s.reader.status === 'no-reader');
+    await expect.poll(() => late.reader.problem?.code, { timeout: 10_000 }).toBe('PCSCD_NOT_RUNNING');
+
+    f = await startFixture();
+    await until('the reader back', (s) => s.reader.status === 'empty' && s.reader.name === fx().slot0);
+    expect(reader.problem).toBeUndefined();
+    await late.until('the reader back', (s) => s.reader.status === 'empty');
+  }, 60_000);
+});

@@ -190,8 +190,10 @@ export class FaultProxy {
         // A new request on this connection: roll the dice for its faults.
         responded = false;
         this.stats.requests++;
-        resetAt = this.plan.resetRate > 0 && this.random() < this.plan.resetRate ? sentUp + 1 + Math.floor(this.random() * 16384) : Infinity;
-        truncateAt = this.plan.truncateRate > 0 && this.random() < this.plan.truncateRate ? sentDown + 1 + Math.floor(this.random() * 200) : Infinity;
+        // Within the first 400 bytes: every request (headers + a batch) is longer, so a drawn reset always fires.
+        resetAt = this.plan.resetRate > 0 && this.random() < this.plan.resetRate ? sentUp + 1 + Math.floor(this.random() * 400) : Infinity;
+        // Within the first 60 bytes: any HTTP response is longer, so a drawn truncation always fires.
+        truncateAt = this.plan.truncateRate > 0 && this.random() < this.plan.truncateRate ? sentDown + 1 + Math.floor(this.random() * 60) : Infinity;
       }
       this.stats.upBytes += chunk.length;
       if (sentUp + chunk.length >= resetAt) {

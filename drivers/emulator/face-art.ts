@@ -3,6 +3,7 @@
 // behave as with a real card. Deterministic per seed; mild noise so the JPEG
 // compresses like a photograph rather than a flat drawing.
 import jpeg from 'jpeg-js';
+import { prng } from './prng.js';
 
 export interface SyntheticFaceOptions {
   width?: number;
@@ -12,18 +13,6 @@ export interface SyntheticFaceOptions {
 }
 
 type Rgb = readonly [number, number, number];
-
-/** mulberry32: tiny, seedable, good enough for pictures. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SKIN: Rgb[] = [
   [241, 208, 180],

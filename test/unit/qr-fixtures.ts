@@ -4,6 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { type RgbaFrame, decodeImageBytes } from '../../drivers/qr/decode.js';
+import { prng } from '../../drivers/emulator/prng.js';
+export { prng } from '../../drivers/emulator/prng.js';
 
 export function requireTool(bin: string, debianPackage: string): void {
   if (!existsSync(`/usr/bin/${bin}`)) {
@@ -21,18 +23,6 @@ export function qrencodePng(content: string | Uint8Array, opts: { size?: number;
 
 export async function qrFrame(content: string | Uint8Array, opts: Parameters<typeof qrencodePng>[1] = {}): Promise<RgbaFrame> {
   return decodeImageBytes(qrencodePng(content, opts));
-}
-
-/** Mulberry32: a tiny seeded PRNG so noise is the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gauss(r: () => number): number {

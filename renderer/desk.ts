@@ -15,6 +15,8 @@ export function readerPanel(app: App): HTMLElement {
     h('span', { class: `dot ${r.status}`, 'aria-hidden': 'true' }),
     h('span', {}, `${t.reader}: ${r.name} — `),
     h('strong', { 'data-testid': 'reader-status', 'data-status': r.status }, t.readerStatus[r.status]),
+    // Why there is no reader and what to do, in the clerk's language (e.g. start pcscd).
+    r.problem ? h('span', { class: 'reader-problem', role: 'status', 'data-testid': 'reader-problem', 'data-code': r.problem.code }, ` ${r.problem.messages[app.settings.lang]}`) : null,
     r.emulated
       ? h(
           'span',

@@ -28,6 +28,8 @@ export interface ReaderView {
   status: ReaderStatus;
   /** A software chip stands in for the card (demo mode): the UI offers place/remove. */
   emulated: boolean;
+  /** With status no-reader: why, and what to do (e.g. PCSCD_NOT_RUNNING: start pcscd). */
+  problem?: ApiError;
 }
 
 export type Phase = 'idle' | 'need-key' | 'reading' | 'checking' | 'result' | 'confirmed' | 'error';

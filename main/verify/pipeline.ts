@@ -32,6 +32,8 @@ export interface CardReader {
   /** True when a software chip stands in for the card. */
   readonly emulated: boolean;
   status(): 'no-reader' | 'empty' | 'card';
+  /** Why there is no usable reader (pcscd down, none plugged in), for the clerk to act on. */
+  readonly problem?: IdkError | undefined;
   /** Called on every presence change; returns unsubscribe. */
   onChange(listener: () => void): () => void;
   /** A transport to the card now in the field (a fresh session each time). */
@@ -241,7 +243,8 @@ export class VerificationPipeline {
 
   private readerView(): ReaderView {
     const r = this.opts.reader;
-    return { name: r.name, status: r.status(), emulated: r.emulated };
+    const problem = r.status() === 'no-reader' ? r.problem : undefined;
+    return { name: r.name, status: r.status(), emulated: r.emulated, ...(problem ? { problem: toApiError(problem) } : {}) };
   }
 
   private set(patch: Partial<KioskState>): void {

@@ -142,6 +142,9 @@ describe('kiosk on a PC/SC reader', () => {
     await until('no reader', (s) => s.reader.status === 'no-reader');
     expect(reader.problem).toMatchObject({ code: 'PCSCD_NOT_RUNNING' });
     expect(reader.problem!.messages.vi).toContain('pcscd');
+    // The kiosk state carries it to the screen, so the clerk reads what to start.
+    await until('the reader problem in the kiosk state', (s) => s.reader.problem?.code === 'PCSCD_NOT_RUNNING');
+    expect(kiosk.state.reader.problem!.messages.vi).toContain('pcscd');
     expect(await call('status', {})).toMatchObject({ ok: true, result: { devices: expect.arrayContaining([{ kind: 'reader', name: 'PC/SC', state: 'absent' }]) } });
     expect(kiosk.state.phase).toBe('idle');
 
@@ -153,6 +156,7 @@ describe('kiosk on a PC/SC reader', () => {
     f = await startFixture();
     await until('the reader back', (s) => s.reader.status === 'empty' && s.reader.name === fx().slot0);
     expect(reader.problem).toBeUndefined();
+    expect(kiosk.state.reader.problem).toBeUndefined();
     await late.until('the reader back', (s) => s.reader.status === 'empty');
   }, 60_000);
 });

@@ -118,7 +118,8 @@ export function authenticityView(a: ReadReport['authenticity']): AuthenticityVie
   if (a.chip === 'invalid' || a.active === 'invalid') return { ...base, level: 'red', reason: 'clone-suspected' };
   if (a.passive === 'no-trust-anchor') return { ...base, level: 'amber', reason: 'no-trust-anchor' };
   if (a.passive === 'not-checked') return { ...base, level: 'amber', reason: 'not-checked' };
-  if (a.chip === 'not-checked' || a.active === 'not-checked') return { ...base, level: 'amber', reason: 'chip-auth-pending' };
+  // Genuine data on a copied chip looks the same: green needs chip or active authentication to pass (as main/summary.ts).
+  if (a.chip !== 'valid' && a.active !== 'valid') return { ...base, level: 'amber', reason: 'chip-auth-pending' };
   return { ...base, level: 'green', reason: 'all-valid' };
 }
 

@@ -102,7 +102,10 @@ describe('verification pipeline', () => {
     const green = authenticityView(base);
     expect(green.level).toBe('green');
     expect(authenticityView({ ...base, active: 'not-supported' }).level).toBe('green');
-    expect(authenticityView({ ...base, chip: 'not-checked' })).toMatchObject({ level: 'amber', reason: 'chip-auth-pending' });
+    // One anti-cloning proof is enough; none at all leaves the chip unproven.
+    expect(authenticityView({ ...base, chip: 'not-checked' }).level).toBe('green');
+    expect(authenticityView({ ...base, chip: 'not-checked', active: 'not-supported' })).toMatchObject({ level: 'amber', reason: 'chip-auth-pending' });
+    expect(authenticityView({ ...base, chip: 'not-supported', active: 'not-supported' })).toMatchObject({ level: 'amber', reason: 'chip-auth-pending' });
     expect(authenticityView({ ...base, passive: 'no-trust-anchor' })).toMatchObject({ level: 'amber', reason: 'no-trust-anchor' });
     expect(authenticityView({ ...base, active: 'invalid' })).toMatchObject({ level: 'red', reason: 'clone-suspected' });
     expect(authenticityView({ ...base, passive: 'invalid' })).toMatchObject({ level: 'red', reason: 'signature-invalid' });

@@ -17,6 +17,7 @@ import { readersCommand } from '../../main/commands/readers.js';
 import { demoCard } from '../../main/paths.js';
 import { loadDemo } from '../helpers/cards.js';
 import { type Fixture, type HostedCard, eject, insert, startFixture, stopFixture, waitPresence } from './pcsc-fixture.js';
+import { failure } from '../helpers/errors.js';
 
 const CAN = { kind: 'can', can: '012345' } as const;
 let f: Fixture | undefined;
@@ -46,15 +47,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopFixture(f);
 }, 30_000);
-
-async function failure(p: Promise<unknown>): Promise<IdkError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  if (!(e instanceof IdkError)) throw new Error(`expected an IdkError, got ${String(e)}`, { cause: e });
-  return e;
-}
 
 async function readVia(reader: string, opts: { timeoutMs?: number } = {}) {
   const t = await PcscTransport.connect(reader, opts);

@@ -3,7 +3,6 @@
 // The result must be what the same read gives in-process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hex } from '../../drivers/apdu/bytes.js';
-import { IdkError } from '../../drivers/apdu/errors.js';
 import { type ReadDocumentOptions, readDocument } from '../../drivers/emrtd/read-document.js';
 import type { CardImage } from '../../drivers/emulator/card-image.js';
 import { SoftwareChip } from '../../drivers/emulator/chip.js';
@@ -14,6 +13,7 @@ import { decodeDocument } from '../../main/verify/report.js';
 import { demoCard } from '../../main/paths.js';
 import { loadDemo } from '../helpers/cards.js';
 import { type Fixture, eject, insert, startFixture, stopFixture } from './pcsc-fixture.js';
+import { failure } from '../helpers/errors.js';
 
 let f: Fixture | undefined;
 const fx = (): Fixture => {
@@ -28,15 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopFixture(f);
 }, 30_000);
-
-async function failure(p: Promise<unknown>): Promise<IdkError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  if (!(e instanceof IdkError)) throw new Error(`expected an IdkError, got ${String(e)}`, { cause: e });
-  return e;
-}
 
 /** The report without what differs between two honest reads (timings, wire counts). */
 function comparable(r: Awaited<ReturnType<typeof decodeDocument>>['report']): unknown {

@@ -2,7 +2,7 @@
 // report of DESIGN.md, and what a clerk sees when things go wrong.
 import { describe, expect, it } from 'vitest';
 import { hex } from '../../drivers/apdu/bytes.js';
-import { IdkError, isIdkError } from '../../drivers/apdu/errors.js';
+import { isIdkError } from '../../drivers/apdu/errors.js';
 import { sha } from '../../drivers/emrtd/crypto.js';
 import { parseDg2 } from '../../drivers/emrtd/dg2.js';
 import { type ReadDocumentOptions, readDocument } from '../../drivers/emrtd/read-document.js';
@@ -11,19 +11,11 @@ import type { CardImage } from '../../drivers/emulator/card-image.js';
 import { SoftwareChip } from '../../drivers/emulator/chip.js';
 import { decodeDocument } from '../../main/verify/report.js';
 import { demoPerson, freshCard, loadDemo } from '../helpers/cards.js';
+import { failure } from '../helpers/errors.js';
 
 const CCCD_CAN = { kind: 'can', can: '012345' } as const;
 const CCCD_MRZ = { kind: 'mrz', key: { documentNumber: '190012345', dateOfBirth: '900517', dateOfExpiry: '300517' } } as const;
 const PASSPORT_MRZ = { kind: 'mrz', key: { documentNumber: 'C0000001', dateOfBirth: '851102', dateOfExpiry: '311102' } } as const;
-
-async function failure(p: Promise<unknown>): Promise<IdkError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  if (!(e instanceof IdkError)) throw new Error(`expected an IdkError, got ${String(e)}`);
-  return e;
-}
 
 async function read(card: CardImage, opts: ReadDocumentOptions) {
   const chip = new SoftwareChip(card);

@@ -7,17 +7,9 @@ import { readDocument } from '../../drivers/emrtd/read-document.js';
 import { readDocumentResumable } from '../../drivers/emrtd/resume.js';
 import { SoftwareChip } from '../../drivers/emulator/chip.js';
 import { demoPerson, freshCard, loadDemo } from '../helpers/cards.js';
+import { failure } from '../helpers/errors.js';
 
 const CAN = { kind: 'can', can: '012345' } as const;
-
-async function failure(p: Promise<unknown>): Promise<IdkError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  if (!(e instanceof IdkError)) throw new Error(`expected an IdkError, got ${String(e)}`, { cause: e });
-  return e;
-}
 
 describe('resume after the card is lifted and placed again', () => {
   it('at every APDU index: the same files as an uninterrupted read, with one resume', async () => {

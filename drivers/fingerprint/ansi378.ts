@@ -2,7 +2,7 @@
 // length (2 bytes, or 0x0000 and 4 bytes above 65535), CBEFF product identifier (4), capture
 // equipment (2), image width (2), height (2), x and y resolution in pixels/cm (2 + 2), number
 // of finger views (1), reserved (1); the minutia angle is in units of 2 degrees (0..179).
-import { type AngleCodec, Cursor, type MinutiaeRecord, VERSION_20, FMR_MAGIC, readMagic, readView, writeView } from './minutiae-record.js';
+import { type AngleCodec, Cursor, type MinutiaeRecord, VERSION_20, FMR_MAGIC, readMagic, readRecordBody, writeView } from './minutiae-record.js';
 
 const FORMAT = 'ANSI INCITS 378-2004';
 
@@ -24,19 +24,8 @@ export function parseAnsi378(bytes: Uint8Array): MinutiaeRecord {
   }
   if (length !== bytes.length) throw c.fail('record length disagrees with the data', { length, size: bytes.length });
   const cbeffProductId = c.u32('CBEFF product identifier');
-  const eq = c.u16('capture equipment');
-  const width = c.u16('image width');
-  const height = c.u16('image height');
-  const resolutionX = c.u16('x resolution');
-  const resolutionY = c.u16('y resolution');
-  if (resolutionX === 0 || resolutionY === 0) throw c.fail('zero resolution');
-  const n = c.u8('number of finger views');
-  if (n === 0) throw c.fail('no finger view');
-  c.u8('reserved byte');
-  const views = [];
-  for (let i = 0; i < n; i++) views.push(readView(c, width, height, ansiAngle));
-  if (c.pos !== bytes.length) throw c.fail('bytes after the last finger view');
-  return { format: FORMAT, cbeffProductId, equipment: { compliance: eq >> 12, id: eq & 0x0fff }, width, height, resolutionX, resolutionY, views };
+  const { equipment, width, height, resolutionX, resolutionY, views } = readRecordBody(c, bytes.length, ansiAngle);
+  return { format: FORMAT, cbeffProductId, equipment, width, height, resolutionX, resolutionY, views };
 }
 
 export function buildAnsi378(r: Omit<MinutiaeRecord, 'format'>): Uint8Array {

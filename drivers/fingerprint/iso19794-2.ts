@@ -2,7 +2,7 @@
 // "FMR\0", " 20\0", record length (4), capture equipment (2), image width (2), height (2),
 // x and y resolution in pixels/cm (2 + 2), number of finger views (1), reserved (1); the
 // minutia angle is one byte in units of 360/256 degrees.
-import { type AngleCodec, Cursor, type MinutiaeRecord, VERSION_20, FMR_MAGIC, readMagic, readView, writeView } from './minutiae-record.js';
+import { type AngleCodec, Cursor, type MinutiaeRecord, VERSION_20, FMR_MAGIC, readMagic, readRecordBody, writeView } from './minutiae-record.js';
 
 const FORMAT = 'ISO/IEC 19794-2:2005';
 
@@ -16,19 +16,8 @@ export function parseIso19794_2(bytes: Uint8Array): MinutiaeRecord {
   readMagic(c);
   const length = c.u32('record length');
   if (length !== bytes.length) throw c.fail('record length disagrees with the data', { length, size: bytes.length });
-  const eq = c.u16('capture equipment');
-  const width = c.u16('image width');
-  const height = c.u16('image height');
-  const resolutionX = c.u16('x resolution');
-  const resolutionY = c.u16('y resolution');
-  if (resolutionX === 0 || resolutionY === 0) throw c.fail('zero resolution');
-  const n = c.u8('number of finger views');
-  if (n === 0) throw c.fail('no finger view');
-  c.u8('reserved byte');
-  const views = [];
-  for (let i = 0; i < n; i++) views.push(readView(c, width, height, isoAngle));
-  if (c.pos !== bytes.length) throw c.fail('bytes after the last finger view');
-  return { format: FORMAT, equipment: { compliance: eq >> 12, id: eq & 0x0fff }, width, height, resolutionX, resolutionY, views };
+  const { equipment, width, height, resolutionX, resolutionY, views } = readRecordBody(c, bytes.length, isoAngle);
+  return { format: FORMAT, equipment, width, height, resolutionX, resolutionY, views };
 }
 
 export function buildIso19794_2(r: Omit<MinutiaeRecord, 'format'>): Uint8Array {

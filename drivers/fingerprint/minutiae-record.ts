@@ -119,6 +119,23 @@ export interface AngleCodec {
 /** Impression types 0..9 as the ANSI/NIST-ITL codes the two standards reuse; 10..15 are unassigned. */
 const MAX_IMPRESSION = 9;
 
+/** What ISO 19794-2 and ANSI 378 records share after their length fields: equipment, image, views. */
+export function readRecordBody(c: Cursor, size: number, angle: AngleCodec) {
+  const eq = c.u16('capture equipment');
+  const width = c.u16('image width');
+  const height = c.u16('image height');
+  const resolutionX = c.u16('x resolution');
+  const resolutionY = c.u16('y resolution');
+  if (resolutionX === 0 || resolutionY === 0) throw c.fail('zero resolution');
+  const n = c.u8('number of finger views');
+  if (n === 0) throw c.fail('no finger view');
+  c.u8('reserved byte');
+  const views: FingerView[] = [];
+  for (let i = 0; i < n; i++) views.push(readView(c, width, height, angle));
+  if (c.pos !== size) throw c.fail('bytes after the last finger view');
+  return { equipment: { compliance: eq >> 12, id: eq & 0x0fff }, width, height, resolutionX, resolutionY, views };
+}
+
 export function readView(c: Cursor, width: number, height: number, angle: AngleCodec): FingerView {
   const position = c.u8('finger position');
   if (position > 10) throw c.fail('finger position above 10', { position });

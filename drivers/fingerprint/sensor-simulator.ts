@@ -294,7 +294,7 @@ export interface SimulatedSensor {
   stop(): Promise<void>;
 }
 
-interface PtyPair {
+export interface PtyPair {
   a: string;
   b: string;
   proc: ChildProcess;
@@ -302,7 +302,7 @@ interface PtyPair {
 
 /** A pty pair from socat (Debian package "socat"). */
 export async function ptyPair(): Promise<PtyPair> {
-  if (!existsSync('/usr/bin/socat')) throw new Error('socat is missing: install the Debian package "socat" (listed in .ci/apt-packages.d/fingerprint.txt)');
+  if (!existsSync('/usr/bin/socat')) throw new Error('socat is missing: install the Debian package "socat" (listed in .ci/apt-packages.d/)');
   const proc = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   return new Promise((resolve, reject) => {

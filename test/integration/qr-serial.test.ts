@@ -1,38 +1,13 @@
 // A USB-serial scanner on a real pty pair made by socat: the peer end speaks a scanner's
 // framing (code + CR LF by default, or STX/ETX when configured), written in bursts the way a
 // CDC-ACM scanner's USB packets arrive; our end reads it through serialport.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { utf8 } from '../../drivers/apdu/bytes.js';
+import { type PtyPair, ptyPair } from '../../drivers/fingerprint/sensor-simulator.js';
 import { type ScanResult, type SerialScanner, openSerialScanner } from '../../drivers/qr/serial-scanner.js';
 
 const DEMO = '000190012345|000123456|Lê Thị Mẫu|17051990|Nữ|Số 1 Đường Thử Nghiệm, Phường Mẫu, Thành phố Mô Phỏng|10042021';
-
-interface PtyPair {
-  a: string;
-  b: string;
-  proc: ChildProcess;
-}
-
-async function ptyPair(): Promise<PtyPair> {
-  if (!existsSync('/usr/bin/socat')) throw new Error('socat is missing: install the Debian package "socat" (listed in .ci/apt-packages.d/qr.txt)');
-  const proc = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`socat did not report its ptys: ${log}`)), 5000);
-    proc.stderr!.on('data', (d: Buffer) => {
-      log += d.toString();
-      const ptys = [...log.matchAll(/PTY is (\/dev\/pts\/\d+)/g)].map((m) => m[1]!);
-      if (ptys.length === 2 && /starting data transfer loop/.test(log)) {
-        clearTimeout(timer);
-        resolve({ a: ptys[0]!, b: ptys[1]!, proc });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`socat exited ${code}: ${log}`)));
-  });
-}
 
 /** The scanner side: writes chunks with pauses, as USB bulk packets arrive. */
 async function scannerWrites(path: string, chunks: Uint8Array[], pauseMs = 5): Promise<void> {

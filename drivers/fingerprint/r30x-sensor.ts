@@ -30,6 +30,7 @@ import {
   parseTemplateNum,
   retryable,
 } from './r30x-protocol.js';
+import { concat } from '../apdu/bytes.js';
 
 /** The two ends of a byte link; serialport in production, anything in a test of the logic. */
 export interface ByteLink {
@@ -362,13 +363,7 @@ export class R30xSensor {
       parts.push(p.payload);
       if (p.pid === PID.endData) break;
     }
-    const out = new Uint8Array(size);
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concat(...parts);
   }
 
   /** DownChar: a template into a char buffer (the sensor does not acknowledge the data packets). */

@@ -9,7 +9,9 @@ export default defineConfig({
     reporters: ['default', ['json', { outputFile: 'test/artifacts/vitest-report.json' }]],
     // Integration tests share the machine's single pcscd socket (/run/pcscd/pcscd.comm):
     // their project runs its files one at a time (vitest puts such a project's files in a
-    // sequential group after the parallel ones); everything else runs in parallel.
+    // sequential group after the parallel ones); everything else runs in parallel. The e2e
+    // project joins that same one-file-at-a-time group, so a browser test never overlaps a
+    // pcscd test; tests that need both (kiosk-pcsc-sync) live in integration with pcscd's.
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/integration/**', 'test/e2e/**', 'node_modules/**', 'dist/**'] } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], fileParallelism: false } },

@@ -2,7 +2,8 @@
 // chained event (offline-cache), and the status screen reads the queue from the same store.
 import { type LocalStore, getMeta, stmt } from '../offline-cache/store.js';
 import { queueCounts, recordVerification } from '../offline-cache/outbox.js';
-import type { Decision, StatusView } from './api/contract.js';
+import type { BiometricView, Decision, StatusView } from './api/contract.js';
+import type { BiometricRecord } from '../offline-cache/events.js';
 import type { StoreStatus } from './kiosk.js';
 import { type RecordOptions, verificationFromReport } from './record.js';
 import type { Recorder } from './verify/pipeline.js';
@@ -13,10 +14,38 @@ const OUTCOME = { accept: 'accepted', reject: 'rejected', review: 'review' } as 
 const GOOD_MS = 10 * 60_000;
 const WEAK_MS = 6 * 60 * 60_000;
 
+/**
+ * The link as the sync client last found it: its latest exchange failed = down; it works
+ * again but failed within GOOD_MS = weak (flapping); otherwise by the age of the last
+ * success (a running client checks in every poll interval, so an old success means
+ * nothing has been heard from the server since).
+ */
+export function linkState(lastOkAt: number | undefined, lastErrorAt: number | undefined, now: number): 'good' | 'weak' | 'down' {
+  if (lastOkAt === undefined) return 'down';
+  if (lastErrorAt !== undefined && lastErrorAt >= lastOkAt) return 'down';
+  if (lastErrorAt !== undefined && now - lastErrorAt <= GOOD_MS) return 'weak';
+  const age = now - lastOkAt;
+  return age <= GOOD_MS ? 'good' : age <= WEAK_MS ? 'weak' : 'down';
+}
+
+/**
+ * What the event keeps of the biometric check: method, matcher, score, threshold, decision,
+ * quality codes and whether liveness was checked (never image, template or embedding).
+ */
+export function biometricRecord(b: BiometricView): BiometricRecord | undefined {
+  if (b.status === 'not-available') return b.reason ? { method: 'none', score: null, decision: 'not-available' } : undefined;
+  if (b.status === 'pending') return { method: b.method, score: null };
+  const face = b.face ? { matcher: b.face.matcher, quality: b.face.quality.map((q) => q.code), liveness: b.face.liveness.checked } : {};
+  if (b.status === 'not-compared') return { method: b.method, score: null, decision: 'not-compared', ...face };
+  // Cosine similarity can dip below 0 in theory; the record keeps 0..1.
+  const score = Math.min(1, Math.max(0, b.score));
+  return { method: b.method, score, threshold: b.threshold, decision: b.face?.decision ?? (b.status === 'matched' ? 'match' : 'no-match'), ...face };
+}
+
 export function storeRecorder(store: LocalStore, who: Pick<RecordOptions, 'site' | 'operator' | 'reader'> = {}): Recorder & StoreStatus {
   return {
     async record(v) {
-      const biometric = v.biometric.status === 'not-available' ? undefined : { method: v.biometric.method, score: v.biometric.score };
+      const biometric = biometricRecord(v.biometric);
       // Synchronous and fsynced: when this returns, a power cut no longer loses the event.
       const ev = recordVerification(store, verificationFromReport(v.report, { ...who, result: OUTCOME[v.decision], biometric }));
       return { eventId: ev.id };
@@ -24,7 +53,7 @@ export function storeRecorder(store: LocalStore, who: Pick<RecordOptions, 'site'
     async status(): Promise<Extract<StatusView['store'], { available: true }>> {
       const counts = queueCounts(store);
       const lastOk = getMeta(store, 'last_sync_ok');
-      const age = lastOk ? store.now() - Number(lastOk) : Infinity;
+      const lastErr = getMeta(store, 'last_sync_error_at');
       const since = store.now() - 24 * 3600_000;
       const rows = stmt(store, 'SELECT at FROM events WHERE at >= ? ORDER BY at').all(since) as Array<{ at: number }>;
       const perHour = new Map<string, number>();
@@ -36,7 +65,7 @@ export function storeRecorder(store: LocalStore, who: Pick<RecordOptions, 'site'
         available: true,
         queueDepth: counts.pending,
         lastSync: lastOk ? new Date(Number(lastOk)).toISOString() : null,
-        link: age <= GOOD_MS ? 'good' : age <= WEAK_MS ? 'weak' : 'down',
+        link: linkState(lastOk ? Number(lastOk) : undefined, lastErr ? Number(lastErr) : undefined, store.now()),
         perHour: [...perHour].map(([hour, count]) => ({ hour, count })),
       };
     },

@@ -18,7 +18,15 @@ import type { KeyOptions } from '../offline-cache/device-keys.js';
 import { openLocalStore } from '../offline-cache/store.js';
 import { storeRecorder } from './kiosk-store.js';
 import { defaultDataDir } from './record.js';
-import { pcscCardReader } from './verify/pcsc-reader.js';
+import { PcscCardReader, type PcscCardReaderOptions } from './verify/pcsc-reader.js';
+import { type KioskSync, type KioskSyncOptions, startKioskSync } from './kiosk-sync.js';
+import { type SettingsStore, settingsFile } from './kiosk-settings.js';
+import { CameraFeed } from './verify/camera-feed.js';
+import { DEFAULT_FIRST_FRAME_MS, type KioskFaceOptions, cameraDevice, cameraFaceStep, openFaceWorker, scanQrFromCamera } from './kiosk-camera.js';
+import type { CameraPurpose } from './api/contract.js';
+import type { QrSource } from './api/contract.js';
+import { accessFromQr } from './qr-access.js';
+import { type QrDevice, serialQrScanner } from './kiosk-qr.js';
 
 /** Queue depth, last sync and link quality, from the store (offline-cache) once it is plugged in. */
 export interface StoreStatus {
@@ -35,8 +43,16 @@ export interface KioskOptions {
   store?: StoreStatus;
   trust?: TrustStore;
   settings?: Partial<SettingsView>;
-  /** Operator PIN for the settings screen; digits, 4 to 12. */
+  /** Operator PIN for the settings screen; digits, 4 to 12. The initial one, when `settingsStore` holds none. */
   pin?: string;
+  /** Where settings and the PIN hash survive a restart; without it they live in memory only. */
+  settingsStore?: SettingsStore;
+  /** Operational warnings (never personal data); default stderr. */
+  log?: (line: string) => void;
+  /** Face 1:1 against the renderer's camera after each read (phase `face`); off when absent. */
+  face?: KioskFaceOptions;
+  /** While a key is needed, look for the card's QR code in the renderer's camera frames. */
+  qrCamera?: boolean;
 }
 
 export const DEFAULT_PIN = '123456';
@@ -54,6 +70,13 @@ function lockedOut(seconds: number): IdkError {
   return new IdkError('PIN_LOCKED', {
     vi: `Nhập sai PIN quá nhiều lần: hãy chờ ${seconds} giây.`,
     en: `Too many wrong PINs: wait ${seconds} seconds.`,
+  });
+}
+
+function notSaved(): IdkError {
+  return new IdkError('SETTINGS_NOT_SAVED', {
+    vi: 'Không lưu được cài đặt vào đĩa (đĩa đầy hoặc không có quyền ghi): cài đặt cũ vẫn giữ nguyên; báo bộ phận kỹ thuật.',
+    en: 'The settings could not be saved to disk (disk full or not writable): the old settings stay; tell technical support.',
   });
 }
 
@@ -75,12 +98,22 @@ export class Kiosk implements ApiHost {
   private readonly listeners = new Set<(e: ApiEvent) => void>();
   private readonly started = Date.now();
   private version = '0.0.0';
+  private readonly log: (line: string) => void;
 
   constructor(private readonly opts: KioskOptions) {
-    this.settings = { lang: 'vi', profile: 'airport', idleSeconds: 60, station: 'idkiosk', ...opts.settings };
+    this.log = opts.log ?? ((l) => process.stderr.write(`idkiosk: ${l}\n`));
+    // Saved settings over the defaults; what the command line says for this run over both.
+    const saved = opts.settingsStore?.load() ?? { settings: {} };
+    this.settings = { lang: 'vi', profile: 'airport', idleSeconds: 60, station: 'idkiosk', ...saved.settings, ...opts.settings };
     const salt = randomBytes(16);
-    this.pin = { salt, hash: hashPin(opts.pin ?? DEFAULT_PIN, salt) };
-    this.pipeline = new VerificationPipeline(opts);
+    this.pin = saved.pin ?? { salt, hash: hashPin(opts.pin ?? DEFAULT_PIN, salt) };
+    this.camera = new CameraFeed({ firstFrameMs: opts.face?.firstFrameMs ?? DEFAULT_FIRST_FRAME_MS });
+    const biometric = opts.biometric ?? (opts.face ? cameraFaceStep(this.camera, opts.face) : undefined);
+    this.pipeline = new VerificationPipeline({ ...opts, biometric });
+    this.pipeline.onState((data) => this.wantCamera(data.camera?.purpose));
+    // The kiosk owns the face worker it was given: it stops with the kiosk.
+    const faceWorker = opts.face?.worker;
+    if (faceWorker) this.onClose(() => faceWorker.close());
     this.pipeline.onState((data) => this.emit({ event: 'state', data }));
     this.handlers = this.makeHandlers();
     void readFile(join(packageRoot(), 'package.json'), 'utf8').then(
@@ -89,8 +122,63 @@ export class Kiosk implements ApiHost {
     );
   }
 
+  /** Frames from the renderer's camera, wanted while `state.camera` says so. */
+  readonly camera: CameraFeed;
+  private cameraWant: { purpose: CameraPurpose; release: () => void } | undefined;
+
+  private wantCamera(purpose: CameraPurpose | undefined): void {
+    if (this.cameraWant?.purpose === purpose) return;
+    this.cameraWant?.release();
+    this.cameraWant = undefined;
+    if (!purpose) return;
+    const release = this.camera.want(purpose);
+    if (purpose !== 'qr') {
+      this.cameraWant = { purpose, release };
+      return;
+    }
+    // The QR scan runs here, in main, on the frames the page sends; it stops with the need for a key.
+    const stop = new AbortController();
+    this.cameraWant = { purpose, release: () => (stop.abort(), release()) };
+    void scanQrFromCamera(this.camera, stop.signal, {
+      text: (text) => {
+        try {
+          this.handleQrText(text, 'camera');
+        } catch {
+          // Not a CCCD QR: handleQrText already put the reason where keys are asked for.
+        }
+      },
+      hint: (prompt) => this.pipeline.cameraPrompt('qr', prompt),
+    });
+  }
+
   get state(): KioskState {
     return this.pipeline.current;
+  }
+
+  /** A hardware QR scanner feeding handleQrText (the serial one of `--qr-serial`), for the status screen. */
+  qrScanner: QrDevice | undefined;
+
+  /** Opens the serial QR scanner of `--qr-serial`; a missing port is retried, not fatal. It closes with the kiosk. */
+  useSerialQr(path: string, baudRate?: number, log?: (line: string) => void): void {
+    const s = serialQrScanner(this, { path, baudRate, log: log ?? this.log });
+    this.qrScanner = s;
+    this.onClose(() => s.close());
+  }
+
+  /**
+   * A scanned QR from any source (keyboard wedge via the page, serial scanner, camera, typed):
+   * its keys go to the pipeline, CAN first. Text that is not a usable CCCD QR throws its
+   * QR_* error and shows it to the clerk. The text itself is personal data: never logged.
+   */
+  handleQrText(text: string, source: QrSource): void {
+    let keys: ReturnType<typeof accessFromQr>;
+    try {
+      keys = accessFromQr(text);
+    } catch (e) {
+      this.pipeline.rejectQr(e);
+      throw e;
+    }
+    this.pipeline.provideQr(keys, source);
   }
 
   get currentSettings(): SettingsView {
@@ -102,17 +190,34 @@ export class Kiosk implements ApiHost {
     return () => this.listeners.delete(listener);
   }
 
-  close(): void {
+  /** Closes everything at once; the promise settles when asynchronous parts (the sync client) have stopped too. */
+  close(): Promise<void> {
+    this.wantCamera(undefined);
     this.pipeline.close();
     this.listeners.clear();
-    for (const f of this.closers.splice(0)) f();
+    let done = Promise.resolve();
+    // In order: the sync client must stop before the store under it closes.
+    for (const f of this.closers.splice(0)) done = done.then(f).catch((e: unknown) => this.log(`close: ${(e as Error).message}`));
+    return done;
   }
 
-  private readonly closers: Array<() => void> = [];
+  private readonly closers: Array<() => void | Promise<void>> = [];
 
-  /** Resources the composition root opened for this kiosk (the store) close with it. */
-  onClose(f: () => void): void {
+  /** Resources the composition root opened for this kiosk (the store, the sync client) close with it, in order. */
+  onClose(f: () => void | Promise<void>): void {
     this.closers.push(f);
+  }
+
+  /** Writes settings and PIN hash; false (and a warning) when the disk refuses. */
+  private persist(settings: SettingsView, pin: { salt: Buffer; hash: Buffer }): boolean {
+    if (!this.opts.settingsStore) return true;
+    try {
+      this.opts.settingsStore.save({ settings, pin });
+      return true;
+    } catch (e) {
+      this.log(`settings not saved: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return false;
+    }
   }
 
   private emit(e: ApiEvent): void {
@@ -133,9 +238,9 @@ export class Kiosk implements ApiHost {
     return {
       devices: [
         { kind: 'reader', name: r.name, state: r.status() === 'no-reader' ? 'absent' : 'ok' },
-        { kind: 'camera', name: 'camera', state: 'not-available' },
+        cameraDevice(this.camera, this.opts.face !== undefined || Boolean(this.opts.qrCamera)),
         { kind: 'fingerprint', name: 'fingerprint', state: this.opts.biometric?.method === 'fingerprint' ? 'ok' : 'not-available' },
-        { kind: 'qr', name: 'QR', state: 'not-available' },
+        { kind: 'qr', name: this.qrScanner?.name ?? 'QR', state: this.qrScanner?.state() ?? 'not-available' },
       ],
       store: this.opts.store ? await this.opts.store.status() : { available: false },
       uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
@@ -158,6 +263,8 @@ export class Kiosk implements ApiHost {
       status: () => this.status(),
       setLang: async ({ lang }) => {
         this.settings = { ...this.settings, lang };
+        // The clerk's language switch works even on a full disk; it is only not remembered.
+        this.persist(this.settings, this.pin);
         this.emit({ event: 'settings', data: this.settings });
         return { settings: this.settings };
       },
@@ -176,12 +283,17 @@ export class Kiosk implements ApiHost {
       },
       updateSettings: async ({ session, newPin, ...rest }) => {
         this.checkSession(session);
+        let pin = this.pin;
         if (newPin) {
           const salt = randomBytes(16);
-          this.pin = { salt, hash: hashPin(newPin, salt) };
+          pin = { salt, hash: hashPin(newPin, salt) };
         }
         const changes = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<SettingsView>;
-        this.settings = { ...this.settings, ...changes };
+        const settings = { ...this.settings, ...changes };
+        // A PIN the operator believes changed must not come back as the old one after a restart: all or nothing.
+        if (!this.persist(settings, pin)) throw notSaved();
+        this.pin = pin;
+        this.settings = settings;
         this.emit({ event: 'settings', data: this.settings });
         return { settings: this.settings };
       },
@@ -200,6 +312,15 @@ export class Kiosk implements ApiHost {
         r.setPresent(present);
         return { state: this.state };
       },
+      qrText: async ({ text, source }) => {
+        this.handleQrText(text, source);
+        return { accepted: true };
+      },
+      cameraFrame: async ({ purpose, jpeg, device }) => ({ more: this.camera.push(purpose, Buffer.from(jpeg, 'base64'), device) }),
+      cameraError: async ({ purpose, code, device }) => {
+        this.camera.fail(purpose, code, device);
+        return { accepted: true };
+      },
     };
   }
 }
@@ -215,6 +336,17 @@ export interface DemoKioskOptions {
   pin?: string;
   trust?: TrustStore;
   recorder?: Recorder & StoreStatus;
+  settingsStore?: SettingsStore;
+  /** Face 1:1 against the renderer's camera: a worker is started (models warm up in the background) and closed with the kiosk. */
+  face?: boolean | Omit<KioskFaceOptions, 'worker'>;
+  log?: (line: string) => void;
+}
+
+/** The face options for a kiosk being built, with its worker started; undefined when face is off or cannot run. */
+function withFaceWorker(face: DemoKioskOptions['face'], log: (line: string) => void): KioskFaceOptions | undefined {
+  if (!face) return undefined;
+  const worker = openFaceWorker(log);
+  return worker ? { ...(face === true ? {} : face), worker } : undefined;
 }
 
 export async function demoKiosk(o: DemoKioskOptions): Promise<{ kiosk: Kiosk; reader: EmulatedReader }> {
@@ -229,39 +361,91 @@ export async function demoKiosk(o: DemoKioskOptions): Promise<{ kiosk: Kiosk; re
     trust: o.trust,
     recorder: o.recorder,
     store: o.recorder,
+    settingsStore: o.settingsStore,
+    face: withFaceWorker(o.face, o.log ?? ((l: string) => process.stderr.write(`idkiosk: ${l}\n`))),
+    // The camera that checks faces also reads the card's QR code while a key is needed.
+    qrCamera: Boolean(o.face),
   });
   return { kiosk, reader };
 }
 
-/** The kiosk `start`/`demo` and the Electron shell build: a card folder means demo mode. */
-export async function kioskFor(o: {
+export interface KioskForOptions {
   card?: string;
   autoKey?: boolean;
   profile?: Profile;
   pin?: string;
   trust?: string;
-  /** Where confirmed verifications are stored; demo cards keep theirs apart, in `demo/` below it. */
+  /** Where confirmed verifications and the settings are kept; demo cards keep theirs apart, in `demo/` below it. */
   dataDir?: string;
   /** How the device key is protected (Electron: safeStorage); default a 0600 key file. */
   keys?: KeyOptions;
   /** Live mode: the PC/SC reader to use; default the first one pcscd lists. */
   reader?: string;
-}): Promise<Kiosk> {
+  /** The ingest server to forward to; default $IDKIOSK_SYNC_URL, else the server the store is enrolled with. */
+  sync?: string;
+  /** Operator enrolment token, needed once per server; default $IDKIOSK_SYNC_TOKEN. */
+  syncToken?: string;
+  /** Tuning of the background sync (tests shorten it). */
+  syncTiming?: Pick<KioskSyncOptions, 'pollMs' | 'backoff'>;
+  /** Live mode: how often pcscd is polled for readers and cards. */
+  watch?: PcscCardReaderOptions['watch'];
+  /** A USB-serial QR scanner's port (`--qr-serial`), and its baud rate (default 9600). */
+  qrSerial?: string;
+  qrBaud?: number;
+  log?: (line: string) => void;
+  /** Face 1:1 against the renderer's camera after each read (start/demo: on unless --no-face). */
+  face?: DemoKioskOptions['face'];
+}
+
+/** The kiosk `start`/`demo` and the Electron shell build: a card folder means demo mode. */
+export async function kioskFor(o: KioskForOptions): Promise<Kiosk> {
   const pin = o.pin ?? process.env.IDKIOSK_PIN;
+  const log = o.log ?? ((l: string) => process.stderr.write(`idkiosk: ${l}\n`));
   const trust = o.trust !== undefined ? await loadTrustFolder(o.trust) : undefined;
   const base = defaultDataDir(o.dataDir);
-  const store = openLocalStore({ ...o.keys, dataDir: o.card ? join(base, 'demo') : base });
-  const recorder = storeRecorder(store);
+  const dir = o.card ? join(base, 'demo') : base;
+  const store = openLocalStore({ ...o.keys, dataDir: dir });
+  let sync: KioskSync | undefined;
+  try {
+    sync = startKioskSync({
+      store,
+      url: o.sync ?? (process.env.IDKIOSK_SYNC_URL || undefined),
+      token: o.syncToken ?? process.env.IDKIOSK_SYNC_TOKEN,
+      site: process.env.IDKIOSK_SITE,
+      log,
+      ...o.syncTiming,
+    });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  const stored = storeRecorder(store);
+  // Each confirmed verification is committed locally first, then the sender is woken for it.
+  const recorder: Recorder & StoreStatus = {
+    status: () => stored.status(),
+    async record(v) {
+      const r = await stored.record(v);
+      sync?.notify();
+      return r;
+    },
+  };
+  const settingsStore = settingsFile(dir, log);
+  const closeStore = async (): Promise<void> => {
+    await sync?.stop();
+    store.close();
+  };
   if (o.card) {
-    const { kiosk } = await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder });
-    kiosk.onClose(() => store.close());
+    const { kiosk } = await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder, settingsStore, face: o.face, log });
+    kiosk.onClose(closeStore);
+    if (o.qrSerial) kiosk.useSerialQr(o.qrSerial, o.qrBaud, log);
     return kiosk;
   }
-  const reader = pcscCardReader({ name: o.reader });
-  const kiosk = new Kiosk({ reader, mode: 'live', settings: o.profile ? { profile: o.profile } : {}, pin, trust, recorder, store: recorder });
-  kiosk.onClose(() => {
-    void reader.close();
-    store.close();
+  const reader = new PcscCardReader({ name: o.reader, watch: o.watch });
+  const kiosk = new Kiosk({ reader, mode: 'live', settings: o.profile ? { profile: o.profile } : {}, pin, trust, recorder, store: recorder, settingsStore, log, face: withFaceWorker(o.face, log), qrCamera: Boolean(o.face) });
+  kiosk.onClose(async () => {
+    await reader.close();
+    await closeStore();
   });
+  if (o.qrSerial) kiosk.useSerialQr(o.qrSerial, o.qrBaud, log);
   return kiosk;
 }

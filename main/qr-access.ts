@@ -9,6 +9,7 @@ import { type AccessKey, type RawDocument, type ReadDocumentOptions, readDocumen
 import { type MrzCandidate, bacCandidates, canFromIdNumber } from '../drivers/qr/access-key.js';
 import { type CccdQr, parseCccdQr } from '../drivers/qr/cccd-qr.js';
 import type { ReadReport } from './verify/report.js';
+import type { QrCheckView, QrSource } from './api/contract.js';
 
 export interface QrAccess {
   /** What `read --qr` uses: the CAN, for PACE. */
@@ -31,43 +32,71 @@ function noKeyOpened(tried: number): IdkError {
   return new IdkError(
     'QR_KEY_NOT_FOUND',
     {
-      vi: `Không mở được chip bằng khóa suy ra từ mã QR (đã thử ${tried} khóa): hãy nhập CAN (6 số) hoặc dòng MRZ ở mặt sau thẻ.`,
-      en: `No key derived from the QR code opened the chip (${tried} tried): enter the CAN (6 digits) or the MRZ from the back of the card.`,
+      vi: `Mã QR không mở được thẻ đang đặt trên đầu đọc (đã thử ${tried} khóa suy ra từ mã QR; có thể là mã QR của thẻ khác): hãy nhập CAN (6 số) hoặc dòng MRZ ở mặt sau thẻ.`,
+      en: `The QR code did not open the card on the reader (${tried} key(s) derived from it tried; it may belong to another card): enter the CAN (6 digits) or the MRZ from the back of the card.`,
     },
     { detail: { tried } },
   );
 }
 
 /**
+ * The order in which a QR's keys are tried, shared by `read --qr` and the kiosk pipeline:
+ * PACE with the CAN first; BAC with each MRZ candidate only when the chip has no PACE
+ * (`PACE_REQUIRED`), since a PACE chip that refuses the CAN means the QR is not this card's.
+ * BAC has no retry counter, so wrong guesses cost only time. `attempt` opens the chip with
+ * one key on a fresh session (`bac`: force BAC); a refusal moves on, anything else (card
+ * removed, reader gone) ends the search at once.
+ */
+export async function openWithQrKeys<T>(
+  keys: Pick<QrAccess, 'access' | 'bac'>,
+  attempt: (access: AccessKey, bac: boolean) => Promise<T>,
+  opts: { preferPace?: boolean } = {},
+): Promise<{ value: T; openedWith: OpenedWith }> {
+  let tried = 0;
+  if (opts.preferPace !== false) {
+    tried++;
+    try {
+      return { value: await attempt(keys.access, false), openedWith: { kind: 'can', can: (keys.access as { can: string }).can } };
+    } catch (e) {
+      if (isIdkError(e, 'ACCESS_DENIED')) throw noKeyOpened(tried);
+      if (!isIdkError(e, 'PACE_REQUIRED')) throw e;
+    }
+  }
+  for (const [i, c] of keys.bac.entries()) {
+    tried++;
+    try {
+      const value = await attempt({ kind: 'mrz', key: c.key }, true);
+      return { value, openedWith: { kind: 'mrz', key: c.key, rule: c.rule, inferred: c.inferred, attempt: i + 1 } };
+    } catch (e) {
+      if (!isIdkError(e, 'ACCESS_DENIED')) throw e;
+    }
+  }
+  throw noKeyOpened(tried);
+}
+
+/** One line for the screen: which of the QR's keys opened the chip. */
+export function openedWithLabel(o: OpenedWith): string {
+  return o.kind === 'can' ? 'QR → CAN' : `QR → MRZ, ${o.rule}${o.inferred ? ' (inferred)' : ''}`;
+}
+
+/**
  * One read opened from a QR: PACE with the CAN when the chip offers PACE, otherwise BAC with
- * each MRZ candidate in turn (BAC has no retry counter, so wrong guesses cost only time).
- * `transport` is called once per attempt (a real reader: the same card handle; a failed
- * mutual authentication leaves the chip waiting for a new one). Says which key opened it.
+ * each MRZ candidate in turn (`openWithQrKeys`). `transport` is called once per attempt (a
+ * real reader: the same card handle; a failed mutual authentication leaves the chip waiting
+ * for a new one). Says which key opened it.
  */
 export async function readWithQr(
   transport: () => Transport | Promise<Transport>,
   text: string,
   opts: Omit<ReadDocumentOptions, 'access'> = {},
 ): Promise<{ raw: RawDocument; openedWith: OpenedWith; qr: CccdQr }> {
-  const { access, bac, qr } = accessFromQr(text);
-  if (opts.preferPace !== false) {
-    try {
-      const raw = await readDocument(await transport(), { ...opts, access });
-      return { raw, openedWith: { kind: 'can', can: (access as { can: string }).can }, qr };
-    } catch (e) {
-      // Only "this chip has no PACE" moves on to BAC; a refused CAN on a PACE chip means the QR is not this card's.
-      if (!isIdkError(e, 'PACE_REQUIRED')) throw e;
-    }
-  }
-  for (const [i, c] of bac.entries()) {
-    try {
-      const raw = await readDocument(await transport(), { ...opts, preferPace: false, access: { kind: 'mrz', key: c.key } });
-      return { raw, openedWith: { kind: 'mrz', key: c.key, rule: c.rule, inferred: c.inferred, attempt: i + 1 }, qr };
-    } catch (e) {
-      if (!isIdkError(e, 'ACCESS_DENIED')) throw e;
-    }
-  }
-  throw noKeyOpened(bac.length);
+  const keys = accessFromQr(text);
+  const { value: raw, openedWith } = await openWithQrKeys(
+    keys,
+    async (access, bac) => readDocument(await transport(), { ...opts, ...(bac ? { preferPace: false } : {}), access }),
+    opts,
+  );
+  return { raw, openedWith, qr: keys.qr };
 }
 
 export type QrField = 'idNumber' | 'oldIdNumber' | 'fullName' | 'dateOfBirth' | 'sex' | 'placeOfResidence' | 'dateOfIssue' | 'documentNumber';
@@ -124,4 +153,14 @@ export function compareQrWithChip(qr: CccdQr, report: Pick<ReadReport, 'document
     notCompared.push('fullName', 'placeOfResidence', 'dateOfIssue', 'oldIdNumber');
   }
   return { consistent: mismatches.length === 0, mismatches, notCompared: [...new Set(notCompared)] };
+}
+
+/** What the screen and the decision get of a QR read: which key opened the chip, which fields disagree (no values). */
+export function qrCheckView(qr: CccdQr, openedWith: OpenedWith, source: QrSource, report: Pick<ReadReport, 'document' | 'vn'>): QrCheckView {
+  const o = openedWith;
+  return {
+    source,
+    opened: o.kind === 'can' ? { kind: 'can' } : { kind: 'mrz', rule: o.rule, inferred: o.inferred, attempt: o.attempt },
+    mismatches: compareQrWithChip(qr, report).mismatches.map((m) => ({ field: m.field, source: m.source })),
+  };
 }

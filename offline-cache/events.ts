@@ -34,7 +34,22 @@ export interface VerificationInput {
   result: Outcome;
   authenticity: { passive: CheckOutcome; chip: CheckOutcome; active: CheckOutcome };
   access: string;
-  biometric: { method: 'face' | 'fingerprint' | 'none'; score: number | null };
+  biometric: BiometricRecord;
+}
+
+/**
+ * How the holder was compared, enough to audit it later: never an image, a template or an
+ * embedding. The optional fields come from the face step (matcher, threshold, its decision,
+ * the quality codes it raised, and `liveness: false` — no presentation-attack check ran).
+ */
+export interface BiometricRecord {
+  method: 'face' | 'fingerprint' | 'none';
+  score: number | null;
+  matcher?: string;
+  threshold?: number;
+  decision?: 'match' | 'no-match' | 'retry' | 'not-compared' | 'not-available';
+  quality?: string[];
+  liveness?: boolean;
 }
 
 export interface Subject {
@@ -62,7 +77,7 @@ export interface EventBody {
   result: Outcome;
   auth: { passive: CheckOutcome; chip: CheckOutcome; active: CheckOutcome };
   access: string;
-  bio: { method: 'face' | 'fingerprint' | 'none'; score: number | null };
+  bio: BiometricRecord;
   /** base64 SHA-256 of canonical(Subject). */
   subject: string;
 }
@@ -137,10 +152,29 @@ export function bodyOf(
     result: input.result,
     auth: { ...input.authenticity },
     access: text(input.access, 'access method', 20),
-    bio: { method: input.biometric.method, score: score === null ? null : Math.round(score * 1e4) / 1e4 },
+    bio: bioOf(input.biometric),
     subject: subjectDigest(ctx.subject),
   };
 }
+
+function bioOf(b: BiometricRecord): BiometricRecord {
+  const out: BiometricRecord = { method: b.method, score: b.score === null ? null : Math.round(b.score * 1e4) / 1e4 };
+  if (b.matcher !== undefined) out.matcher = text(b.matcher, 'biometric matcher');
+  if (b.threshold !== undefined) {
+    if (!Number.isFinite(b.threshold) || b.threshold < 0 || b.threshold > 1) throw bad('biometric threshold must be between 0 and 1');
+    out.threshold = Math.round(b.threshold * 1e4) / 1e4;
+  }
+  if (b.decision !== undefined) out.decision = b.decision;
+  if (b.quality !== undefined) {
+    if (b.quality.length > 16 || !b.quality.every((c) => /^[A-Z_]{1,32}$/.test(c))) throw bad('biometric quality codes');
+    out.quality = [...b.quality];
+  }
+  if (b.liveness !== undefined) out.liveness = b.liveness;
+  return out;
+}
+
+const BIO_DECISIONS = new Set(['match', 'no-match', 'retry', 'not-compared', 'not-available']);
+const BIO_KEYS = new Set(['method', 'score', 'matcher', 'threshold', 'decision', 'quality', 'liveness']);
 
 const OUTCOMES = new Set(['accepted', 'rejected', 'review']);
 const CHECKS = new Set(['valid', 'invalid', 'no-trust-anchor', 'not-checked', 'not-supported']);
@@ -169,8 +203,14 @@ export function bodyProblem(b: unknown): string | null {
   const a = o.auth as Record<string, unknown> | null;
   if (typeof a !== 'object' || a === null || Object.keys(a).length !== 3 || ![a.passive, a.chip, a.active].every((x) => CHECKS.has(x as string))) return 'auth';
   const bio = o.bio as Record<string, unknown> | null;
-  if (typeof bio !== 'object' || bio === null || Object.keys(bio).length !== 2 || !BIO.has(bio.method as string)) return 'bio';
+  if (typeof bio !== 'object' || bio === null || Array.isArray(bio) || !('score' in bio) || !BIO.has(bio.method as string)) return 'bio';
+  if (Object.keys(bio).some((k) => !BIO_KEYS.has(k))) return 'bio field';
   if (bio.score !== null && (typeof bio.score !== 'number' || !(bio.score >= 0 && bio.score <= 1))) return 'bio score';
+  if (bio.matcher !== undefined && !isStr(bio.matcher)) return 'bio matcher';
+  if (bio.threshold !== undefined && (typeof bio.threshold !== 'number' || !(bio.threshold >= 0 && bio.threshold <= 1))) return 'bio threshold';
+  if (bio.decision !== undefined && !BIO_DECISIONS.has(bio.decision as string)) return 'bio decision';
+  if (bio.quality !== undefined && (!Array.isArray(bio.quality) || bio.quality.length > 16 || !bio.quality.every((c) => typeof c === 'string' && /^[A-Z_]{1,32}$/.test(c)))) return 'bio quality';
+  if (bio.liveness !== undefined && typeof bio.liveness !== 'boolean') return 'bio liveness';
   if (typeof o.subject !== 'string' || o.subject.length !== 44) return 'subject';
   return null;
 }

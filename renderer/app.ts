@@ -2,6 +2,8 @@
 // person reads changes; while only the progress moves, only the bar is touched.
 import type { ApiError, KioskState, Method, Params, Result, SettingsView } from '../main/api/contract.js';
 import { type Api, ApiFailure } from './bridge.js';
+import { Camera } from './camera.js';
+import { WedgeCapture } from './wedge-capture.js';
 import { deskView, updateProgress } from './desk.js';
 import { h, replace } from './dom.js';
 import { errorText, strings } from './i18n.js';
@@ -23,6 +25,8 @@ export class App {
   /** One line of feedback for the current screen (e.g. 'Saved.'), gone when the screen changes. */
   notice: string | undefined;
   readonly selfService: SelfService;
+  /** The live camera, open only while main asks for frames (state.camera). */
+  readonly camera: Camera;
   private lastKey = '';
 
   constructor(
@@ -34,6 +38,8 @@ export class App {
     this.settings = hello.settings;
     this.version = hello.version;
     this.selfService = new SelfService(this);
+    this.camera = new Camera((m, p) => this.call(m, p));
+    new WedgeCapture((text) => void this.wedgeScan(text)).attach(document);
     api.onEvent((e) => {
       if (e.event === 'state') {
         if (e.data.seq < this.state.seq) return;
@@ -68,6 +74,21 @@ export class App {
     }
   }
 
+  /**
+   * A QR typed by a keyboard-wedge scanner (kept out of the fields by WedgeCapture). A bad
+   * QR shows as the key error main sets in the state; other failures (busy, link) as a banner.
+   */
+  private async wedgeScan(text: string): Promise<void> {
+    if (this.view !== 'desk') return;
+    try {
+      await this.api.call('qrText', { text, source: 'wedge' });
+    } catch (e) {
+      if (e instanceof ApiFailure && e.error.code.startsWith('QR_') && e.error.code !== 'QR_BUSY') return;
+      this.toast = e instanceof ApiFailure ? e.error : { code: 'INTERNAL', messages: { vi: String(e), en: String(e) } };
+      this.render(true);
+    }
+  }
+
   go(view: View): void {
     this.view = view;
     this.notice = undefined;
@@ -84,9 +105,12 @@ export class App {
       s.reader,
       s.phase,
       s.keyError?.code,
+      s.qrWaiting,
       s.error?.code,
       s.result?.id,
       s.result?.record.status,
+      s.camera?.purpose,
+      this.camera.problem,
       this.toast?.code,
       this.settingsSession !== undefined,
     ]);
@@ -95,9 +119,11 @@ export class App {
   render(force = false): void {
     const selfService = this.settings.profile === 'self-service' && this.view === 'desk';
     if (selfService) this.selfService.onState();
+    this.camera.sync(this.state.camera);
     const key = this.key();
     if (!force && key === this.lastKey) {
       updateProgress(this.root, this.state, this.settings.lang);
+      this.camera.update(this.settings.lang, this.state.camera);
       return;
     }
     this.lastKey = key;
@@ -115,6 +141,7 @@ export class App {
       this.toast ? h('p', { class: 'error banner', role: 'alert', 'data-testid': 'toast' }, errorText(this.toast, lang)) : null,
       body,
     );
+    this.camera.resume();
     // Views set it while building; TypeScript cannot see that through the calls above.
     (this.focusAfterRender as HTMLElement | undefined)?.focus();
   }

@@ -2,9 +2,10 @@
 // read, then photo beside camera, the person's data, authenticity, match, one confirm.
 import type { KioskState, Lang, PersonView, Profile, VerificationView } from '../main/api/contract.js';
 import type { App } from './app.js';
+import { qrCheckLine } from './qr-view.js';
 import { field, h } from './dom.js';
 import { ageOn, errorText, strings, vnDate } from './i18n.js';
-import { authenticityBadge, biometricLine, cameraPlaceholder, fullName, personCard, photo, statsLine } from './person.js';
+import { authenticityBadge, biometricLine, faceNotes, faceSummary, fullName, personCard, photo, statsLine } from './person.js';
 
 export function readerPanel(app: App): HTMLElement {
   const t = strings(app.settings.lang);
@@ -160,18 +161,23 @@ export function resultPanel(app: App, v: VerificationView): HTMLElement {
   const lang = app.settings.lang;
   const t = strings(lang);
   const rec = v.record;
-  const done = app.state.phase === 'confirmed' || rec.status === 'stored' || rec.status === 'pending';
+  const faceStep = app.state.phase === 'face';
+  const done = faceStep || app.state.phase === 'confirmed' || rec.status === 'stored' || rec.status === 'pending';
   return h(
     'section',
     { class: 'result', 'data-testid': 'result', 'aria-label': t.phase.result },
-    h('div', { class: 'faces' }, photo(v.person, lang), cameraPlaceholder(lang)),
+    // During the face step the live picture sits beside the chip photo; afterwards, what the check found.
+    h('div', { class: 'faces' }, photo(v.person, lang), faceStep ? app.camera.panel(lang, app.state.camera) : faceSummary(v.biometric, lang)),
     h(
       'div',
       { class: 'verdicts' },
       authenticityBadge(v.authenticity, lang),
       biometricLine(v.biometric, lang),
-      h('p', { class: `decision ${v.decision}`, 'data-testid': 'decision', 'data-decision': v.decision }, `${t.decisionLabel}: ${t.decision[v.decision]}`),
+      faceNotes(v.biometric, lang),
+      // No decision while the face step runs: it would only say "review" for a moment.
+      faceStep ? null : h('p', { class: `decision ${v.decision}`, 'data-testid': 'decision', 'data-decision': v.decision }, `${t.decisionLabel}: ${t.decision[v.decision]}`),
       statsLine(v, lang),
+      qrCheckLine(v, lang),
     ),
     personCard(v.person, lang),
     profilePanel(app.settings.profile, v.person, lang),
@@ -205,6 +211,11 @@ export function deskView(app: App): HTMLElement {
     readerPanel(app),
     h('p', { class: 'phase', 'aria-live': 'polite', 'data-testid': 'phase', 'data-phase': s.phase }, t.phase[s.phase]),
     s.phase === 'need-key' ? keyForm(app) : null,
+    s.phase === 'idle' && s.qrWaiting ? h('p', { class: 'hint', role: 'status', 'data-testid': 'qr-waiting' }, t.qr.waiting) : null,
+    // The card's QR code held up to the camera opens the chip too, no typing.
+    s.phase === 'need-key' && s.camera?.purpose === 'qr' ? app.camera.panel(lang, s.camera) : null,
+    // A scanned QR that was no use (the key form shows its own): said wherever the clerk is.
+    s.phase !== 'need-key' && s.keyError ? h('p', { class: 'error', role: 'alert', 'data-testid': 'key-error' }, errorText(s.keyError, lang)) : null,
     s.phase === 'reading' || s.phase === 'checking' ? progressBar(s, lang) : null,
     s.phase === 'error' && s.error
       ? h('div', { class: 'error', role: 'alert', 'data-testid': 'error' }, h('strong', {}, `${t.errorTitle}: `), errorText(s.error, lang))

@@ -23,6 +23,7 @@ const vi = {
     'need-key': 'Nhập CAN (6 số in trên thẻ) hoặc MRZ để mở chip.',
     reading: 'Đang đọc chip — giữ yên thẻ trên đầu đọc.',
     checking: 'Đang kiểm tra tính xác thực…',
+    face: 'Đối chiếu khuôn mặt: người xuất trình thẻ nhìn vào camera.',
     result: 'Đã đọc xong. Kiểm tra thông tin rồi bấm Xác nhận.',
     confirmed: 'Đã xác nhận.',
     error: 'Không đọc được thẻ.',
@@ -41,6 +42,24 @@ const vi = {
   noPhoto: 'Chip không có ảnh.',
   camera: 'Camera',
   cameraNotAvailable: 'Camera trực tiếp: chưa có (mô-đun đối chiếu khuôn mặt chưa được cài).',
+  cameraLive: 'Camera trực tiếp',
+  cameraLookHint: 'Hãy nhìn thẳng vào camera, khuôn mặt nằm trong khung bầu dục.',
+  cameraQrHint: 'Hoặc đưa mã QR trên mặt trước thẻ vào khung vuông của camera.',
+  cameraProblem: {
+    CAMERA_NONE: 'Không tìm thấy camera: hãy cắm camera hoặc chọn camera khác trong Cài đặt. Nhân viên đối chiếu khuôn mặt bằng mắt.',
+    CAMERA_DENIED: 'Không được phép dùng camera: hãy cho phép camera cho ứng dụng này. Nhân viên đối chiếu khuôn mặt bằng mắt.',
+    CAMERA_FAILED: 'Không mở được camera (đang bận hoặc lỗi): hãy đóng ứng dụng khác đang dùng camera. Nhân viên đối chiếu khuôn mặt bằng mắt.',
+  },
+  faceChecking: 'Đang đối chiếu khuôn mặt…',
+  notCompared: 'Không so khớp được',
+  compareByEye: 'Nhân viên đối chiếu người với ảnh trên thẻ bằng mắt.',
+  livenessNotChecked: 'Chưa kiểm tra người thật: nhân viên cần quan sát trực tiếp người xuất trình thẻ.',
+  qualityNotes: 'Ghi chú chất lượng ảnh',
+  faceResult: 'Kết quả đối chiếu khuôn mặt',
+  cameraSetting: 'Camera',
+  cameraDefault: 'Mặc định của hệ thống',
+  cameraNoneFound: 'Không thấy camera nào trên máy này.',
+  cameraChosen: 'Đã chọn camera (lưu trên máy này).',
   cardFront: 'Thông tin trên thẻ',
   chipOnly: 'Thông tin chỉ có trong chip',
   mrzData: 'Dữ liệu MRZ (DG1)',
@@ -143,6 +162,13 @@ const vi = {
   ssOk: 'Đồng ý',
   ssTimeout: (s: number) => `Màn hình sẽ tự xóa sau ${s} giây nếu không thao tác.`,
   ssDigit: (d: string) => `Số ${d}`,
+  qr: {
+    source: { camera: 'camera', wedge: 'máy quét', serial: 'máy quét USB', typed: 'nhập tay' },
+    waiting: 'Đã nhận mã QR: hãy đặt thẻ lên đầu đọc, chip sẽ được mở bằng khóa từ mã QR.',
+    openedCan: (src: string) => `Chip mở bằng CAN lấy từ mã QR (${src}).`,
+    openedMrz: (src: string, n: number, inferred: boolean) => `Chip mở bằng MRZ suy ra từ mã QR (${src}), khóa thử thứ ${n}${inferred ? ', theo quy tắc suy đoán' : ''}.`,
+    mismatch: (fields: string) => `Mã QR khác dữ liệu trong chip ở: ${fields}. Mã QR không phải là bằng chứng — dữ liệu chip mới có giá trị; hãy kiểm tra kỹ thẻ và người xuất trình.`,
+  },
 };
 
 type Strings = typeof vi;
@@ -168,6 +194,7 @@ const en: Strings = {
     'need-key': 'Enter the CAN (6 digits printed on the card) or the MRZ to open the chip.',
     reading: 'Reading the chip — keep the card still on the reader.',
     checking: 'Checking authenticity…',
+    face: 'Face check: the card holder looks at the camera.',
     result: 'Read complete. Check the data, then press Confirm.',
     confirmed: 'Confirmed.',
     error: 'The card could not be read.',
@@ -186,6 +213,24 @@ const en: Strings = {
   noPhoto: 'The chip holds no photo.',
   camera: 'Camera',
   cameraNotAvailable: 'Live camera: not available yet (the face matching module is not installed).',
+  cameraLive: 'Live camera',
+  cameraLookHint: 'Look straight at the camera with your face inside the oval.',
+  cameraQrHint: 'Or show the QR code on the front of the card inside the camera square.',
+  cameraProblem: {
+    CAMERA_NONE: 'No camera found: plug one in or choose another in Settings. Staff compare the face by eye.',
+    CAMERA_DENIED: 'Camera permission denied: allow the camera for this application. Staff compare the face by eye.',
+    CAMERA_FAILED: 'The camera could not be opened (busy or faulty): close other programs using it. Staff compare the face by eye.',
+  },
+  faceChecking: 'Checking the face…',
+  notCompared: 'Not compared',
+  compareByEye: 'Staff compare the person with the card photo by eye.',
+  livenessNotChecked: 'No liveness check was made: staff must watch the person presenting the card.',
+  qualityNotes: 'Image quality notes',
+  faceResult: 'Face check result',
+  cameraSetting: 'Camera',
+  cameraDefault: 'System default',
+  cameraNoneFound: 'No camera found on this machine.',
+  cameraChosen: 'Camera chosen (kept on this machine).',
   cardFront: 'Data as on the card',
   chipOnly: 'Data held only in the chip',
   mrzData: 'MRZ data (DG1)',
@@ -285,6 +330,13 @@ const en: Strings = {
   ssOk: 'OK',
   ssTimeout: (s: number) => `The screen clears itself after ${s} seconds without input.`,
   ssDigit: (d: string) => `Digit ${d}`,
+  qr: {
+    source: { camera: 'camera', wedge: 'scanner', serial: 'USB scanner', typed: 'typed' },
+    waiting: 'QR code received: place the card on the reader; the chip will be opened with the key from the QR code.',
+    openedCan: (src: string) => `Chip opened with the CAN from the QR code (${src}).`,
+    openedMrz: (src: string, n: number, inferred: boolean) => `Chip opened with the MRZ derived from the QR code (${src}), key tried ${n}${inferred ? ', by an inferred rule' : ''}.`,
+    mismatch: (fields: string) => `The QR code differs from the chip in: ${fields}. A QR code is no proof — the chip's data decides; check the card and its holder closely.`,
+  },
 };
 
 export const STRINGS: Record<Lang, Strings> = { vi, en };
@@ -298,6 +350,14 @@ export function vnDate(iso: string | null | undefined): string {
   if (!iso) return '—';
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
   return m ? `${m[3]}/${m[2]}/${m[1]}` : iso;
+}
+
+/** An ISO instant in the kiosk's local time as "HH:MM dd/mm/yyyy" (the order Vietnamese forms use); '—' when absent or unparsable. */
+export function vnDateTime(iso: string | null | undefined): string {
+  const t = iso ? new Date(iso) : undefined;
+  if (!t || Number.isNaN(t.getTime())) return '—';
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(t.getHours())}:${two(t.getMinutes())} ${two(t.getDate())}/${two(t.getMonth() + 1)}/${t.getFullYear()}`;
 }
 
 /** Family name first, as Vietnamese write it; MRZ fillers gone. */

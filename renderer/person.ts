@@ -99,13 +99,44 @@ export function authenticityBadge(a: AuthenticityView, lang: Lang): HTMLElement 
 
 export function biometricLine(b: BiometricView, lang: Lang): HTMLElement {
   const t = strings(lang);
-  if (b.status === 'not-available') return h('p', { class: 'biometric na', 'data-testid': 'biometric', 'data-status': b.status }, `${t.biometric}: ${t.biometricNotAvailable}`);
-  const fmt = (x: number) => x.toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: 2 });
+  if (b.status === 'not-available') {
+    return h('p', { class: 'biometric na', 'data-testid': 'biometric', 'data-status': b.status, ...(b.reason ? { 'data-code': b.reason.code } : {}) }, `${t.biometric}: ${b.reason ? b.reason.messages[lang] : t.biometricNotAvailable}`);
+  }
+  if (b.status === 'pending') return h('p', { class: 'biometric pending', 'data-testid': 'biometric', 'data-status': b.status }, `${t.biometric}: ${t.faceChecking}`);
+  if (b.status === 'not-compared') {
+    return h('p', { class: 'biometric not-compared', 'data-testid': 'biometric', 'data-status': b.status, 'data-code': b.reason.code }, `${t.biometric}: ${t.notCompared} — ${b.reason.messages[lang]} ${t.compareByEye}`);
+  }
+  const fmt = (x: number) => x.toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: 3 });
   return h(
     'p',
-    { class: `biometric ${b.status}`, 'data-testid': 'biometric', 'data-status': b.status },
+    { class: `biometric ${b.status}`, 'data-testid': 'biometric', 'data-status': b.status, 'data-score': b.score, 'data-threshold': b.threshold },
     `${t.biometric}: ${b.status === 'matched' ? t.matched : t.notMatched} — ${t.score(fmt(b.score), fmt(b.threshold))}`,
   );
+}
+
+/** The face check's fine print: that liveness was NOT checked (staff watch the person), and the quality notes. */
+export function faceNotes(b: BiometricView, lang: Lang): HTMLElement | null {
+  const t = strings(lang);
+  const face = 'face' in b ? b.face : undefined;
+  if (!face && !('method' in b && b.method === 'face')) return null;
+  const notes = face?.quality ?? [];
+  return h(
+    'div',
+    { class: 'face-notes' },
+    h('p', { class: 'liveness', role: 'note', 'data-testid': 'liveness', 'data-checked': 'false' }, face ? face.liveness.messages[lang] : t.livenessNotChecked),
+    notes.length > 0
+      ? h('details', { class: 'quality', 'data-testid': 'face-quality' }, h('summary', {}, t.qualityNotes), h('ul', {}, ...notes.map((q) => h('li', { 'data-code': q.code }, q.messages[lang]))))
+      : null,
+  );
+}
+
+/** Beside the chip photo once the face step is over: what it found, in words. */
+export function faceSummary(b: BiometricView, lang: Lang): HTMLElement {
+  const t = strings(lang);
+  if (b.status === 'not-available' && !b.reason) return cameraPlaceholder(lang);
+  const text =
+    b.status === 'matched' ? t.matched : b.status === 'not-matched' ? t.notMatched : b.status === 'pending' ? t.faceChecking : b.status === 'not-compared' ? `${t.notCompared}: ${t.compareByEye}` : b.status === 'not-available' && b.reason ? b.reason.messages[lang] : '';
+  return h('figure', { class: `photo camera face-summary ${b.status}`, 'data-testid': 'camera', 'data-status': b.status }, h('p', { class: 'face-verdict' }, text), h('figcaption', {}, t.faceResult));
 }
 
 export function statsLine(v: VerificationView, lang: Lang): HTMLElement {

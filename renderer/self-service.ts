@@ -6,7 +6,7 @@ import { langButton } from './app.js';
 import { progressBar, readerPanel } from './desk.js';
 import { h } from './dom.js';
 import { errorText, strings, vnDate } from './i18n.js';
-import { authenticityBadge, biometricLine, fullName, photo } from './person.js';
+import { authenticityBadge, biometricLine, faceNotes, faceSummary, fullName, photo } from './person.js';
 
 /** After a confirmation the thank-you stays this long at most. */
 const DONE_MS = 8000;
@@ -114,11 +114,20 @@ export function selfServiceView(app: App): HTMLElement {
   let step: HTMLElement;
   switch (s.phase) {
     case 'need-key':
-      step = h('section', { class: 'step' }, h('h2', {}, t.ssStepKey), keypad(app));
+      step = h('section', { class: 'step' }, h('h2', {}, t.ssStepKey), keypad(app), s.camera?.purpose === 'qr' ? app.camera.panel(lang, s.camera) : null);
       break;
     case 'reading':
     case 'checking':
       step = h('section', { class: 'step' }, stepPicture('place-card', ''), h('h2', {}, t.ssStepRead), progressBar(s, lang));
+      break;
+    case 'face':
+      // The chip is read; now the person looks at the camera, with the picture to show how.
+      step = h(
+        'section',
+        { class: 'step', 'data-testid': 'face-step' },
+        h('h2', {}, t.ssStepFace),
+        h('div', { class: 'faces' }, h('figure', { class: 'photo' }, stepPicture('look-camera', t.ssStepFace)), app.camera.panel(lang, s.camera)),
+      );
       break;
     case 'result': {
       const v = s.result!;
@@ -127,11 +136,17 @@ export function selfServiceView(app: App): HTMLElement {
         'section',
         { class: 'step', 'data-testid': 'result' },
         h('h2', {}, t.ssStepResult),
-        h('div', { class: 'faces' }, photo(p, lang), h('figure', { class: 'photo camera' }, stepPicture('look-camera', t.ssStepFace), h('figcaption', {}, t.ssStepFaceNA))),
+        h(
+          'div',
+          { class: 'faces' },
+          photo(p, lang),
+          v.biometric.status === 'not-available' && !v.biometric.reason ? h('figure', { class: 'photo camera' }, stepPicture('look-camera', t.ssStepFace), h('figcaption', {}, t.ssStepFaceNA)) : faceSummary(v.biometric, lang),
+        ),
         h('p', { class: 'big-name', 'data-testid': 'fullName' }, fullName(p)),
         h('p', {}, `${t.f.dateOfBirth}: ${vnDate(p.vn?.dateOfBirth ?? p.document.dateOfBirth)}`),
         authenticityBadge(v.authenticity, lang),
         biometricLine(v.biometric, lang),
+        faceNotes(v.biometric, lang),
         h(
           'div',
           { class: 'actions' },

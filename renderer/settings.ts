@@ -1,6 +1,7 @@
 // Settings behind the operator PIN: counter type, self-service time-out, station name, PIN.
 import type { Profile } from '../main/api/contract.js';
 import type { App } from './app.js';
+import { chooseCamera, chosenCamera, listCameras } from './camera.js';
 import { h } from './dom.js';
 import { strings } from './i18n.js';
 
@@ -40,6 +41,8 @@ export function settingsView(app: App): HTMLElement {
   const station = h('input', { id: 'station', maxlength: 60, value: s.station });
   const newPin = h('input', { id: 'new-pin', type: 'password', inputmode: 'numeric', autocomplete: 'new-password', pattern: '[0-9]{4,12}' });
   const saved = h('p', { role: 'status', 'data-testid': 'saved' }, app.notice ?? '');
+  const cameraNote = h('p', { class: 'hint', role: 'status', 'data-testid': 'camera-note' });
+  const camera = cameraSelect(app, cameraNote);
   const row = (label: string, id: string, el: HTMLElement) => h('div', { class: 'form-row' }, h('label', { for: id }, label), el);
   return h(
     'main',
@@ -69,6 +72,8 @@ export function settingsView(app: App): HTMLElement {
       row(t.idleSeconds, 'idle', idle),
       row(t.stationName, 'station', station),
       row(t.newPin, 'new-pin', newPin),
+      row(t.cameraSetting, 'camera-select', camera),
+      cameraNote,
       h('button', { type: 'submit', class: 'primary', 'data-testid': 'save' }, t.save),
       saved,
     ),
@@ -86,4 +91,26 @@ export function settingsView(app: App): HTMLElement {
       t.lock,
     ),
   );
+}
+
+/**
+ * The camera for face checks and QR scans. Kept in this browser profile, not in main's
+ * settings: device ids are per origin, only the page that asked can use one.
+ */
+function cameraSelect(app: App, note: HTMLElement): HTMLSelectElement {
+  const t = strings(app.settings.lang);
+  const select = h('select', { id: 'camera-select', 'data-testid': 'camera-select' }, h('option', { value: '' }, t.cameraDefault));
+  select.addEventListener('change', () => {
+    chooseCamera(select.value || undefined);
+    note.textContent = t.cameraChosen;
+  });
+  void listCameras().then(
+    (cams) => {
+      const current = chosenCamera();
+      for (const c of cams) select.append(h('option', { value: c.deviceId, selected: c.deviceId === current }, c.label));
+      if (cams.length === 0) note.textContent = t.cameraNoneFound;
+    },
+    () => (note.textContent = t.cameraNoneFound),
+  );
+  return select;
 }

@@ -3,7 +3,7 @@
 import type { StatusView } from '../main/api/contract.js';
 import type { App } from './app.js';
 import { field, h, replace } from './dom.js';
-import { strings } from './i18n.js';
+import { strings, vnDateTime } from './i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -49,8 +49,8 @@ function fill(app: App, box: HTMLElement, s: StatusView): void {
     store.available
       ? h(
           'div',
-          { 'data-testid': 'store', 'data-available': 'true' },
-          h('dl', {}, field(t.queue, String(store.queueDepth)), field(t.lastSync, store.lastSync ?? t.never), field(t.link, t.linkState[store.link])),
+          { 'data-testid': 'store', 'data-available': 'true', 'data-queue': String(store.queueDepth), 'data-link': store.link, 'data-last-sync': store.lastSync ?? '' },
+          h('dl', {}, field(t.queue, String(store.queueDepth)), field(t.lastSync, store.lastSync ? vnDateTime(store.lastSync) : t.never), field(t.link, t.linkState[store.link])),
           perHourChart(store.perHour, t.perHour),
         )
       : h('div', { 'data-testid': 'store', 'data-available': 'false' }, h('dl', {}, field(t.queue, t.deviceState['not-available']), field(t.lastSync, t.deviceState['not-available']), field(t.link, t.deviceState['not-available'])), h('h3', {}, t.perHour), h('p', { class: 'placeholder' }, t.storeNotAvailable)),
@@ -63,5 +63,5 @@ export function statusView(app: App): HTMLElement {
   const box = h('div', { 'aria-live': 'polite' }, h('p', {}, t.connecting));
   const load = () => void app.call('status', {}).then((s) => s && fill(app, box, s));
   load();
-  return h('main', { class: 'status', id: 'main', 'data-testid': 'status' }, box, h('button', { type: 'button', class: 'secondary', onclick: load }, t.refresh));
+  return h('main', { class: 'status', id: 'main', 'data-testid': 'status' }, box, h('button', { type: 'button', class: 'secondary', 'data-testid': 'refresh', onclick: load }, t.refresh));
 }

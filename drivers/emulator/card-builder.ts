@@ -81,7 +81,12 @@ const CURVES: Record<number, { curve: typeof p256 | typeof brainpoolP256r1; oid:
   13: { curve: brainpoolP256r1, oid: '1.3.36.3.3.2.8.1.1.7' },
 };
 
-export async function buildCard(person: Person, signer: DocumentSigner): Promise<CardImage> {
+/** A portrait to put in DG2 instead of the synthetic face (tests of the face match: a real-looking chip photo). */
+export interface BuildOptions {
+  portrait?: { format: 'jpeg' | 'jpeg2000'; width: number; height: number; image: Uint8Array };
+}
+
+export async function buildCard(person: Person, signer: DocumentSigner, options: BuildOptions = {}): Promise<CardImage> {
   validatePerson(person);
   const cccd = person.profile === 'cccd';
   const { surname, givenNames } = splitName(person);
@@ -103,8 +108,8 @@ export async function buildCard(person: Person, signer: DocumentSigner): Promise
       optionalData: cccd ? cccdOptionalData(person.idNumber!) : '',
     }),
   );
-  const face = syntheticFace(person.faceSeed ?? 1);
-  files.set('DG2', buildDg2([{ format: 'jpeg', width: face.width, height: face.height, image: face.jpeg }]));
+  const face = options.portrait ?? ((f) => ({ format: 'jpeg' as const, width: f.width, height: f.height, image: f.jpeg }))(syntheticFace(person.faceSeed ?? 1));
+  files.set('DG2', buildDg2([face]));
   if (cccd) {
     const dg13: Dg13 = {
       idNumber: person.idNumber!,

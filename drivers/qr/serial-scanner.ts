@@ -125,6 +125,8 @@ export interface SerialScannerOptions extends FramingOptions {
   baudRate?: number;
   /** A partial code older than this is dropped as incomplete (ms). */
   timeoutMs?: number;
+  /** The port went away without close() (scanner unplugged, pty peer gone): the caller may reopen later. */
+  onLost?: (e: IdkError) => void;
 }
 
 export interface SerialScanner {
@@ -137,6 +139,17 @@ function portError(path: string, cause: unknown): IdkError {
     {
       vi: `Không mở được máy quét ở cổng ${path}: kiểm tra cáp và quyền truy cập cổng (nhóm dialout).`,
       en: `Cannot open the scanner on ${path}: check the cable and the port permissions (dialout group).`,
+    },
+    { cause },
+  );
+}
+
+function lost(path: string, cause: unknown): IdkError {
+  return new IdkError(
+    'SCANNER_LOST',
+    {
+      vi: `Mất kết nối với máy quét ở cổng ${path} (đã rút cáp?): cắm lại máy quét; trong lúc chờ hãy nhập CAN.`,
+      en: `Lost the scanner on ${path} (unplugged?): plug it back in; meanwhile enter the CAN.`,
     },
     { cause },
   );
@@ -161,9 +174,15 @@ export async function openSerialScanner(opts: SerialScannerOptions, onScan: (r: 
     }
   });
   port.on('error', (e) => onScan({ ok: false, error: portError(opts.path, e) }));
+  let closing = false;
+  port.on('close', (e: unknown) => {
+    clearTimeout(timer);
+    if (!closing) opts.onLost?.(lost(opts.path, e));
+  });
   return {
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
         clearTimeout(timer);
         if (!port.isOpen) return resolve();
         port.close(() => resolve());

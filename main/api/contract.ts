@@ -32,7 +32,7 @@ export interface ReaderView {
   problem?: ApiError;
 }
 
-export type Phase = 'idle' | 'need-key' | 'reading' | 'checking' | 'result' | 'confirmed' | 'error';
+export type Phase = 'idle' | 'need-key' | 'reading' | 'checking' | 'face' | 'result' | 'confirmed' | 'error';
 
 export interface ProgressView {
   file: string;
@@ -58,9 +58,25 @@ export interface AuthenticityView {
   detail?: string;
 }
 
+/** What a face check leaves for the screen and the record: never an image or an embedding. */
+export interface FaceCheckView {
+  /** Which models decided, so a stored event stays interpretable after an upgrade. */
+  matcher: string;
+  decision: 'match' | 'no-match' | 'retry' | 'not-compared';
+  /** Quality notes (live frame or chip portrait) with the prompt that was shown. */
+  quality: Array<{ code: string; subject: 'live' | 'document'; blocking: boolean; messages: { vi: string; en: string } }>;
+  /** Always false today: no presentation-attack detection runs; the message tells staff to watch the person. */
+  liveness: { checked: false; messages: { vi: string; en: string } };
+}
+
 export type BiometricView =
-  | { status: 'not-available' }
-  | { status: 'matched' | 'not-matched'; method: 'face' | 'fingerprint'; score: number; threshold: number };
+  /** No matcher, or no camera: `reason` says why when a matcher exists but could not run. */
+  | { status: 'not-available'; reason?: ApiError }
+  /** The face step is running (phase `face`): the camera panel shows the prompts. */
+  | { status: 'pending'; method: 'face' | 'fingerprint' }
+  | { status: 'matched' | 'not-matched'; method: 'face' | 'fingerprint'; score: number; threshold: number; face?: FaceCheckView }
+  /** No usable comparison (chip portrait without a usable face, no usable capture): staff compare by eye. */
+  | { status: 'not-compared'; method: 'face' | 'fingerprint'; reason: ApiError; face?: FaceCheckView };
 
 export type RecordView =
   | { status: 'not-available' }
@@ -89,6 +105,20 @@ export interface VerificationView {
   access: string;
   /** Time the chip read took, and its wire statistics. */
   stats: { apdus: number; bytes: number; ms: number };
+  /** The chip was opened with a key from a scanned QR: which one, and where the QR disagrees with the chip. */
+  qr?: QrCheckView;
+}
+
+export type QrSource = 'camera' | 'wedge' | 'serial' | 'typed';
+export type QrField = 'idNumber' | 'oldIdNumber' | 'fullName' | 'dateOfBirth' | 'sex' | 'placeOfResidence' | 'dateOfIssue' | 'documentNumber';
+
+/** A QR never proves anything: it opened the chip, the chip's data decides; a mismatch makes the decision `review`. */
+export interface QrCheckView {
+  source: QrSource;
+  /** The key from the QR that opened the chip: the CAN, or the n-th MRZ candidate and the rule that made it. */
+  opened: { kind: 'can' } | { kind: 'mrz'; rule: string; inferred: boolean; attempt: number };
+  /** Fields where the QR says something else than the chip (names only: the chip's values are on screen). */
+  mismatches: Array<{ field: QrField; source: 'DG1' | 'DG13' }>;
 }
 
 export interface KioskState {
@@ -102,6 +132,16 @@ export interface KioskState {
   progress?: ProgressView;
   result?: VerificationView;
   error?: ApiError;
+  /** Main wants camera frames and why (face check, QR scan); absent = camera idle. `prompt` is for the person in front of it. */
+  camera?: CameraWant;
+  /** A scanned QR's keys wait for the card (scanned before it was placed). */
+  qrWaiting?: QrSource;
+}
+
+export type CameraPurpose = 'qr' | 'face';
+export interface CameraWant {
+  purpose: CameraPurpose;
+  prompt?: { code: string; messages: { vi: string; en: string } };
 }
 
 export interface SettingsView {
@@ -141,7 +181,15 @@ export interface Requests {
   lockSettings: { params: { session: string }; result: { locked: true } };
   /** Demo mode only: the software chip enters or leaves the reader's field. */
   demoCard: { params: { present: boolean }; result: { state: KioskState } };
+  /** The text of a scanned QR code (keyboard-wedge scanner seen by the page, camera, typed); bad text is a QR_* error. */
+  qrText: { params: { text: string; source: QrSource }; result: { accepted: true } };
+  /** One camera frame while `state.camera` is set; the next only after the reply (back-pressure), at most ~10 a second. */
+  cameraFrame: { params: { purpose: CameraPurpose; jpeg: string /* base64, no data: prefix */; device?: string /* label, for the status screen */ }; result: { more: boolean } };
+  /** The renderer could not open the camera (none, permission denied, busy): main stops waiting for frames. */
+  cameraError: { params: { purpose: CameraPurpose; code: CameraErrorCode; device?: string }; result: { accepted: true } };
 }
+
+export type CameraErrorCode = 'CAMERA_NONE' | 'CAMERA_DENIED' | 'CAMERA_FAILED';
 
 export type Method = keyof Requests;
 export type Params<M extends Method> = Requests[M]['params'];

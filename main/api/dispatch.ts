@@ -10,6 +10,8 @@ export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Result<M>
 export interface ApiHost {
   readonly handlers: Handlers;
   subscribe(listener: (e: ApiEvent) => void): () => void;
+  /** Stops what the host opened (reader, store, sync client); the Electron shell awaits it on quit. */
+  close?(): void | Promise<void>;
 }
 
 export async function dispatch(host: ApiHost, method: unknown, params: unknown): Promise<Reply> {

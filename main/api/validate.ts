@@ -76,6 +76,9 @@ const accessKey: Check<Params<'accessKey'>> = (v, path) => {
 };
 
 const session = str(/^[A-Za-z0-9_-]{16,64}$/, 64);
+const cameraPurpose = oneOf(['qr', 'face'] as const);
+/** A 640x480 JPEG grab is 30-80 KB; twice that in base64 leaves room for a better camera (ws-server's maxPayload allows it). */
+export const MAX_FRAME_BASE64 = 400_000;
 
 const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   hello: none,
@@ -91,6 +94,10 @@ const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   ),
   lockSettings: obj({ session }),
   demoCard: obj({ present: bool }),
+  // Longer than any CCCD QR on purpose: the parser answers over-long text with QR_TOO_LONG, a clearer message than BAD_REQUEST.
+  qrText: obj({ text: str(undefined, 4096), source: oneOf(['camera', 'wedge', 'serial', 'typed'] as const) }),
+  cameraFrame: obj({ purpose: cameraPurpose, jpeg: str(/^[A-Za-z0-9+/]+={0,2}$/, MAX_FRAME_BASE64) }, { device: str(undefined, 120) }),
+  cameraError: obj({ purpose: cameraPurpose, code: oneOf(['CAMERA_NONE', 'CAMERA_DENIED', 'CAMERA_FAILED'] as const) }, { device: str(undefined, 120) }),
 };
 
 export function isMethod(m: unknown): m is Method {

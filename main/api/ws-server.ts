@@ -36,7 +36,7 @@ export function refuseUpgrade(req: IncomingMessage, o: WsApiOptions): string | u
 }
 
 export function attachWebSocketApi(server: Server, host: ApiHost, o: WsApiOptions): { close(): void; clients(): number } {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 512 * 1024 });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const why = refuseUpgrade(req, o);
     if (why) {

@@ -22,12 +22,20 @@ export interface StartOptions {
   trust?: string;
   reader?: string;
   dataDir?: string;
+  /** The ingest server to forward verifications to (else $IDKIOSK_SYNC_URL, else the enrolled one). */
+  sync?: string;
+  syncToken?: string;
   demo: boolean;
   autoKey: boolean;
   profile?: Profile;
   kioskMode: boolean;
   once: boolean;
   json: boolean;
+  /** Face 1:1 against the camera after each read (off with --no-face, and for --once: no camera there). */
+  face: boolean;
+  /** A USB-serial QR scanner's port, and its baud rate. */
+  qrSerial?: string;
+  qrBaud?: number;
 }
 
 /** The Electron binary, when `npm ci` was allowed to fetch it; undefined otherwise. */
@@ -50,12 +58,17 @@ function parse(argv: string[], demo: boolean): StartOptions {
       trust: { type: 'string' },
       reader: { type: 'string' },
       'data-dir': { type: 'string' },
+      sync: { type: 'string' },
+      'sync-token': { type: 'string' },
       profile: { type: 'string' },
       kiosk: { type: 'boolean' },
       'auto-key': { type: 'boolean' },
       'manual-key': { type: 'boolean' },
       once: { type: 'boolean' },
       json: { type: 'boolean' },
+      'no-face': { type: 'boolean' },
+      'qr-serial': { type: 'string' },
+      'qr-baud': { type: 'string' },
     },
     strict: true,
   });
@@ -64,12 +77,19 @@ function parse(argv: string[], demo: boolean): StartOptions {
   if (values.profile !== undefined && !(PROFILES as readonly string[]).includes(values.profile)) {
     throw usageError(`--profile is one of ${PROFILES.join(', ')}`, `--profile là một trong ${PROFILES.join(', ')}`);
   }
+  const qrBaud = values['qr-baud'] === undefined ? undefined : Number(values['qr-baud']);
+  if (qrBaud !== undefined && (!Number.isInteger(qrBaud) || qrBaud < 1200 || qrBaud > 4_000_000)) {
+    throw usageError('--qr-baud takes a baud rate such as 9600 or 115200', '--qr-baud cần tốc độ baud, ví dụ 9600 hoặc 115200');
+  }
+  if (qrBaud !== undefined && values['qr-serial'] === undefined) throw usageError('--qr-baud needs --qr-serial PATH', '--qr-baud cần --qr-serial CỔNG');
   if (values.once && !demo && !values.card) throw usageError('--once needs a card: use demo --once or --card DIR', '--once cần thẻ: dùng demo --once hoặc --card THƯ-MỤC');
   return {
     headless: Boolean(values.headless || values.once),
     port,
     card: values.card ?? (demo ? demoCard('cccd') : undefined),
     dataDir: values['data-dir'],
+    sync: values.sync,
+    syncToken: values['sync-token'],
     reader: values.reader,
     // The demo trusts its own test CSCA, so it shows what a genuine card looks like.
     trust: values.trust ?? (demo && !values.card ? join(packageRoot(), 'drivers/emulator/demo/pki') : undefined),
@@ -80,6 +100,9 @@ function parse(argv: string[], demo: boolean): StartOptions {
     kioskMode: Boolean(values.kiosk),
     once: Boolean(values.once),
     json: Boolean(values.json),
+    face: !values['no-face'] && !values.once,
+    qrSerial: values['qr-serial'],
+    qrBaud,
   };
 }
 
@@ -146,7 +169,7 @@ async function once(o: StartOptions, lang: Lang): Promise<number> {
     return v ? 0 : 1;
   } finally {
     await host.close();
-    kiosk.close();
+    await kiosk.close();
   }
 }
 
@@ -165,7 +188,7 @@ async function headless(o: StartOptions, lang: Lang): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   await host.close();
-  kiosk.close();
+  await kiosk.close();
   return 0;
 }
 
@@ -185,12 +208,12 @@ async function start(argv: string[], lang: Lang, demo: boolean): Promise<number>
 
 export const kioskStartCommand: Command = {
   name: ['start'],
-  usage: 'start [--headless] [--port N] [--reader NAME | --card DIR] [--trust DIR] [--data-dir DIR] [--profile airport|residence|hospital|self-service] [--kiosk]',
+  usage: 'start [--headless] [--port N] [--reader NAME | --card DIR] [--trust DIR] [--data-dir DIR] [--sync URL [--sync-token T]] [--profile airport|residence|hospital|self-service] [--kiosk] [--no-face] [--qr-serial PATH [--qr-baud N]]',
   run: (argv, { lang }) => start(argv, lang, false),
 };
 
 export const kioskDemoCommand: Command = {
   name: ['demo'],
-  usage: 'demo [--headless] [--port N] [--profile P] [--manual-key] [--once [--json]]',
+  usage: 'demo [--headless] [--port N] [--profile P] [--sync URL [--sync-token T]] [--manual-key] [--no-face] [--qr-serial PATH [--qr-baud N]] [--once [--json]]',
   run: (argv, { lang }) => start(argv, lang, true),
 };

@@ -21,6 +21,11 @@ const { values } = parseArgs({
     'manual-key': { type: 'boolean' },
     headless: { type: 'boolean' },
     port: { type: 'string' },
+    sync: { type: 'string' },
+    'sync-token': { type: 'string' },
+    'no-face': { type: 'boolean' },
+    'qr-serial': { type: 'string' },
+    'qr-baud': { type: 'string' },
   },
   strict: false,
 });
@@ -47,7 +52,14 @@ const kiosk = e.app.whenReady().then(() =>
     card,
     autoKey: Boolean(values.demo && !values['manual-key']) || Boolean(values['auto-key']),
     profile: values.profile as Profile | undefined,
+    sync: typeof values.sync === 'string' ? values.sync : undefined,
+    syncToken: typeof values['sync-token'] === 'string' ? values['sync-token'] : undefined,
     keys: keyProtection(),
+    // The camera is the page's (getUserMedia under the shell's media permission); the matcher runs in this process's worker.
+    face: !values['no-face'],
+    // Checked by `idkiosk start` before it spawned this process.
+    qrSerial: typeof values['qr-serial'] === 'string' ? values['qr-serial'] : undefined,
+    qrBaud: typeof values['qr-baud'] === 'string' ? Number(values['qr-baud']) : undefined,
   }),
 );
 runShell(e, kiosk, { mode: values.kiosk ? 'kiosk' : 'desk', autoStart: Boolean(values['auto-start']) }).catch((err: unknown) => {

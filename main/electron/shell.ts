@@ -151,6 +151,18 @@ export async function runShell(e: ElectronApi, kiosk: ApiHost | Promise<ApiHost>
   });
   app.on('web-contents-created', (_event, wc) => harden(wc, o.mode));
   app.on('window-all-closed', () => app.quit());
+  // Quit waits once for the kiosk to close: the sync client stops and the store's WAL is
+  // checkpointed instead of being cut off by process exit.
+  let closed = false;
+  app.on('will-quit', (event: { preventDefault(): void }) => {
+    if (closed) return;
+    closed = true;
+    event.preventDefault();
+    void Promise.resolve(kiosk)
+      .then((k) => k.close?.())
+      .catch((err: unknown) => console.error('idkiosk:', err instanceof Error ? err.message : String(err)))
+      .finally(() => app.quit());
+  });
   app.setLoginItemSettings({ openAtLogin: o.autoStart });
   await app.whenReady();
 

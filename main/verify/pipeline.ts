@@ -13,16 +13,24 @@ import type {
   ApiError,
   AuthenticityView,
   BiometricView,
+  CameraPurpose,
   Decision,
+  FaceCheckView,
   KioskState,
   PersonView,
   ProgressView,
+  QrCheckView,
+  QrSource,
   ReaderView,
   RecordView,
   VerificationView,
 } from '../api/contract.js';
 import { type ReadReport, decodeDocument } from './report.js';
 import type { TrustStore } from '../../drivers/emrtd/trust-store.js';
+import { PNG } from 'pngjs';
+import { decodeJpeg2000, isJpeg2000 } from '../../drivers/camera/jpeg2000.js';
+import type { FaceResult } from './face-result.js';
+import { type QrAccess, openWithQrKeys, openedWithLabel, qrCheckView } from '../qr-access.js';
 
 // ---------------------------------------------------------------- plug-in points
 
@@ -61,10 +69,17 @@ export interface BiometricResult {
   threshold: number;
 }
 
+/** What a running biometric step may tell the person in front of the kiosk. */
+export interface BiometricUi {
+  prompt(p: { code: string; messages: { vi: string; en: string } }): void;
+}
+
 /** Face against the live camera, or a fingerprint on the sensor. */
 export interface BiometricStep {
   readonly method: 'face' | 'fingerprint';
-  verify(portrait: Uint8Array | undefined, signal: AbortSignal): Promise<BiometricResult>;
+  /** Needs the live camera: the pipeline enters phase `face` and asks the renderer for frames while it runs. */
+  readonly live?: boolean;
+  verify(portrait: Uint8Array | undefined, signal: AbortSignal, ui?: BiometricUi): Promise<BiometricResult>;
 }
 
 export interface VerificationRecord {
@@ -91,6 +106,8 @@ export interface PipelineOptions {
   trust?: TrustStore;
   /** Minimum ms between two progress states (the last one always goes out). */
   progressEveryMs?: number;
+  /** While a key is needed, ask the renderer's camera for frames to find the card's QR code in. */
+  qrCamera?: boolean;
 }
 
 // ---------------------------------------------------------------- pure parts
@@ -123,6 +140,28 @@ export function authenticityView(a: ReadReport['authenticity']): AuthenticityVie
   return { ...base, level: 'green', reason: 'all-valid' };
 }
 
+function isFaceResult(r: unknown): r is FaceResult {
+  return typeof r === 'object' && r !== null && (r as FaceResult).method === 'face' && typeof (r as FaceResult).matcher === 'string' && Array.isArray((r as FaceResult).quality);
+}
+
+/** The auditable part of a face result: models, decision, quality notes, the liveness statement. */
+export function faceCheckView(r: FaceResult): FaceCheckView {
+  return {
+    matcher: r.matcher,
+    decision: r.decision,
+    quality: r.quality.map((q) => ({ code: q.code, subject: q.subject, blocking: q.blocking, messages: { ...q.message } })),
+    liveness: { checked: false, messages: { ...r.liveness.message } },
+  };
+}
+
+/** A biometric step that could not compare: no camera is `not-available`; anything else leaves it to staff (`not-compared`). */
+export function biometricFailure(method: 'face' | 'fingerprint', e: unknown): BiometricView {
+  const reason = toApiError(e);
+  if (reason.code.startsWith('CAMERA_')) return { status: 'not-available', reason };
+  const result = isIdkError(e) ? e.detail?.result : undefined;
+  return { status: 'not-compared', method, reason, ...(isFaceResult(result) ? { face: faceCheckView(result) } : {}) };
+}
+
 /** Accept only what is proven; reject what is disproven; a person looks at the rest. */
 export function decide(a: AuthenticityView, b: BiometricView): Decision {
   if (a.level === 'red' || b.status === 'not-matched') return 'reject';
@@ -130,25 +169,43 @@ export function decide(a: AuthenticityView, b: BiometricView): Decision {
   return 'review';
 }
 
-function photoView(report: ReadReport, image: Uint8Array | undefined): PersonView['photo'] {
-  if (!report.face || !image) return null;
-  // Browsers show JPEG; JPEG 2000 portraits need a decoder we do not ship yet.
-  if (report.face.format !== 'jpeg') return { url: null, format: report.face.format };
-  return { url: `data:image/jpeg;base64,${Buffer.from(image).toString('base64')}`, width: report.face.width, height: report.face.height };
+/** A QR that disagrees with the chip proves nothing either way, but someone must look: never an automatic accept. */
+export function withQrCheck(d: Decision, qr: QrCheckView | undefined): Decision {
+  return d === 'accept' && qr !== undefined && qr.mismatches.length > 0 ? 'review' : d;
 }
 
-export function verificationView(id: string, report: ReadReport, image: Uint8Array | undefined, biometric: BiometricView): VerificationView {
+/**
+ * The portrait as the renderer can show it: JPEG as it came from the chip; JPEG 2000
+ * (which browsers do not decode) decoded here and handed over as PNG, lossless, so the
+ * screen shows exactly the chip's pixels. A portrait that does not decode shows as absent.
+ */
+export async function photoView(report: ReadReport, image: Uint8Array | undefined): Promise<PersonView['photo']> {
+  if (!report.face || !image) return null;
+  if (report.face.format === 'jpeg') return { url: `data:image/jpeg;base64,${Buffer.from(image).toString('base64')}`, width: report.face.width, height: report.face.height };
+  if (report.face.format !== 'jpeg2000' || !isJpeg2000(image)) return { url: null, format: report.face.format };
+  try {
+    const frame = await decodeJpeg2000(image);
+    const png = new PNG({ width: frame.width, height: frame.height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+    const bytes = PNG.sync.write(Object.assign(png, { data: Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength) }), { colorType: 2, inputColorType: 2, inputHasAlpha: false });
+    return { url: `data:image/png;base64,${bytes.toString('base64')}`, width: frame.width, height: frame.height };
+  } catch {
+    return { url: null, format: report.face.format };
+  }
+}
+
+export function verificationView(id: string, report: ReadReport, photo: PersonView['photo'], biometric: BiometricView, qr?: { label: string; view: QrCheckView }): VerificationView {
   const { optionalData: _o, ...document } = report.document;
   const authenticity = authenticityView(report.authenticity);
   return {
     id,
-    person: { document, vn: report.vn, photo: photoView(report, image) },
+    person: { document, vn: report.vn, photo },
     authenticity,
     biometric,
-    decision: decide(authenticity, biometric),
+    decision: withQrCheck(decide(authenticity, biometric), qr?.view),
     record: { status: 'not-available' },
-    access: report.access,
+    access: qr ? `${report.access} · ${qr.label}` : report.access,
     stats: { apdus: report.stats.apdus, bytes: report.stats.bytesIn + report.stats.bytesOut, ms: report.stats.ms },
+    ...(qr ? { qr: qr.view } : {}),
   };
 }
 
@@ -162,13 +219,26 @@ const notPresentKey = (): IdkError =>
 
 type Listener = (s: KioskState) => void;
 
+/** A typed (or demo) key, or the candidates from one scanned QR, tried in order. */
+type PendingKey = AccessKey | { kind: 'qr'; keys: QrAccess; source: QrSource };
+
+function qrBusy(): IdkError {
+  return new IdkError('QR_BUSY', {
+    vi: 'Đang đọc thẻ: hãy chờ đọc xong rồi mới quét mã QR tiếp theo.',
+    en: 'A card is being read: wait until it finishes before scanning the next QR code.',
+  });
+}
+
+const superseded = (): IdkError => new IdkError('SUPERSEDED', { vi: 'Đã hủy lần đọc này.', en: 'This read was cancelled.' });
+
 export class VerificationPipeline {
   private state: KioskState;
   private readonly listeners = new Set<Listener>();
   /** The key for the next read; kept across a slipped card, forgotten after a read or on clear. */
-  private key: AccessKey | undefined;
+  private key: PendingKey | undefined;
   private generation = 0;
-  private reading = false;
+  /** The generation of the read in flight (chip, checks, face step), if any. */
+  private readingGen: number | undefined;
   private abort: AbortController | undefined;
   private lastProgressAt = 0;
   private report: ReadReport | undefined;
@@ -198,22 +268,52 @@ export class VerificationPipeline {
   /** A key typed by the clerk (keyFromInput) or pushed by a scanner; reads at once if a card waits. */
   provideKey(key: AccessKey): void {
     this.key = key.kind === 'can' ? { kind: 'can', can: validateCan(key.can) } : key;
+    if (this.state.qrWaiting) this.set({ qrWaiting: undefined });
     if (this.opts.reader.status() === 'card') void this.read();
     else if (this.state.phase === 'need-key') this.set({ phase: 'idle', keyError: undefined });
+  }
+
+  /**
+   * The keys from one scanned QR (Kiosk.handleQrText): CAN first, MRZ candidates on a chip
+   * without PACE. A scan over a finished result is the next person's, so it starts afresh.
+   */
+  provideQr(keys: QrAccess, source: QrSource): void {
+    const phase = this.state.phase;
+    if (phase === 'reading' || phase === 'checking' || phase === 'face') throw qrBusy();
+    if (phase === 'result' || phase === 'confirmed') this.clear();
+    this.key = { kind: 'qr', keys, source };
+    if (this.opts.reader.status() === 'card') void this.read();
+    else this.set({ phase: 'idle', keyError: undefined, qrWaiting: source });
+  }
+
+  /** A scan that is not a usable CCCD QR: the clerk sees why (never the QR's content) where keys are asked for. */
+  rejectQr(error: unknown): void {
+    const phase = this.state.phase;
+    if (phase === 'reading' || phase === 'checking' || phase === 'face') return;
+    this.set({ keyError: toApiError(error) });
   }
 
   /** Forget the person: result, key, errors. The reader state stays. */
   clear(): void {
     this.generation++;
     this.abort?.abort();
+    // A face step waits on the person, not on the chip: nothing to finish, let the next read start at once.
+    if (this.state.phase === 'face') this.readingGen = undefined;
     this.key = undefined;
     this.report = undefined;
+    if (this.state.qrWaiting) this.set({ qrWaiting: undefined });
     const card = this.opts.reader.status() === 'card';
-    this.set({ phase: card ? 'need-key' : 'idle', result: undefined, progress: undefined, error: undefined, keyError: undefined });
+    this.set({ phase: card ? 'need-key' : 'idle', result: undefined, progress: undefined, error: undefined, keyError: undefined, camera: undefined });
   }
 
   async confirm(id: string): Promise<RecordView> {
     const result = this.state.result;
+    if (this.state.phase === 'face' && result?.id === id) {
+      throw new IdkError('FACE_PENDING', {
+        vi: 'Đang đối chiếu khuôn mặt: hãy chờ kết quả rồi xác nhận.',
+        en: 'The face check is still running: wait for its result, then confirm.',
+      });
+    }
     if (!result || result.id !== id || !this.report) {
       throw new IdkError('STALE_RESULT', {
         vi: 'Kết quả này không còn trên màn hình (đã xóa hoặc đã có thẻ khác): hãy đọc lại thẻ.',
@@ -248,8 +348,20 @@ export class VerificationPipeline {
     return { name: r.name, status: r.status(), emulated: r.emulated, ...(problem ? { problem: toApiError(problem) } : {}) };
   }
 
+  /** A prompt for the person at the camera (QR hints, face quality), only while frames for that purpose are wanted. */
+  cameraPrompt(purpose: CameraPurpose, prompt: { code: string; messages: { vi: string; en: string } } | undefined): void {
+    const cam = this.state.camera;
+    if (cam?.purpose !== purpose || cam.prompt?.code === prompt?.code) return;
+    this.set({ camera: prompt ? { purpose, prompt: { code: prompt.code, messages: { ...prompt.messages } } } : { purpose } });
+  }
+
   private set(patch: Partial<KioskState>): void {
     const next = { ...this.state, ...patch, seq: this.state.seq + 1 };
+    // The QR camera follows the phase: on while a key is needed, off otherwise (the face step has its own).
+    if (this.opts.qrCamera) {
+      if (next.phase === 'need-key' && !next.camera) next.camera = { purpose: 'qr' };
+      else if (next.phase !== 'need-key' && next.camera?.purpose === 'qr') next.camera = undefined;
+    }
     for (const k of Object.keys(next) as Array<keyof KioskState>) if (next[k] === undefined) delete next[k];
     this.state = next;
     for (const l of this.listeners) l(next);
@@ -262,8 +374,17 @@ export class VerificationPipeline {
       this.set({ reader, ...(this.state.phase === 'need-key' ? { phase: 'idle' as const, keyError: undefined } : {}) });
       return;
     }
+    const placed = this.state.reader.status !== 'card';
     this.set({ reader });
-    if (this.reading) return;
+    // A card placed during the face step is the next person's: drop the face step and read it.
+    if (placed && this.state.phase === 'face') {
+      this.generation++;
+      this.abort?.abort();
+      this.readingGen = undefined;
+      this.report = undefined;
+      this.set({ result: undefined, camera: undefined });
+    }
+    if (this.readingGen !== undefined) return;
     if (!this.key) {
       for (const s of this.opts.keySources ?? []) {
         const k = s.keyFor();
@@ -278,51 +399,86 @@ export class VerificationPipeline {
   }
 
   private async read(): Promise<void> {
-    if (this.reading) return;
+    if (this.readingGen !== undefined) return;
     const key = this.key;
     if (!key) return;
-    this.reading = true;
     const gen = ++this.generation;
+    this.readingGen = gen;
     this.abort = new AbortController();
     const signal = this.abort.signal;
     this.report = undefined;
-    this.set({ phase: 'reading', result: undefined, error: undefined, keyError: undefined, progress: { file: '', read: 0, total: 1, done: 0, of: 1, fraction: 0 } });
+    this.set({ phase: 'reading', result: undefined, error: undefined, keyError: undefined, qrWaiting: undefined, progress: { file: '', read: 0, total: 1, done: 0, of: 1, fraction: 0 } });
     const started = performance.now();
     try {
       if (this.opts.reader.status() !== 'card') throw notPresentKey();
-      const transport = await this.opts.reader.connect();
-      const raw = await readDocument(transport, { access: key, onProgress: (p) => gen === this.generation && this.progress(p) });
+      const { raw, transport, qr } = await this.open(key, gen);
       // The chip opened with this key: forget it, the next person brings their own.
       this.key = undefined;
       if (gen !== this.generation) return;
       this.set({ phase: 'checking', progress: { ...(this.state.progress as ProgressView), fraction: 1 } });
       const { report, faceImage } = await decodeDocument(raw, performance.now() - started, { trust: this.opts.trust });
       if (this.opts.authenticator) report.authenticity = await this.opts.authenticator.check(raw, report, transport);
+      const photo = await photoView(report, faceImage);
+      const qrCheck = qr && { label: openedWithLabel(qr.openedWith), view: qrCheckView(qr.keys.qr, qr.openedWith, qr.source, report) };
       if (gen !== this.generation) return;
-      const biometric = await this.biometric(faceImage, signal);
+      const id = randomBytes(12).toString('base64url');
+      const step = this.opts.biometric;
+      if (step?.live) {
+        // The chip is done; the person now looks at the camera while the clerk already sees the data.
+        this.set({ phase: 'face', progress: undefined, camera: { purpose: 'face' }, result: verificationView(id, report, photo, { status: 'pending', method: step.method }, qrCheck) });
+      }
+      const biometric = await this.biometric(faceImage, signal, gen);
       if (gen !== this.generation) return;
       this.report = report;
-      const id = randomBytes(12).toString('base64url');
-      this.set({ phase: 'result', progress: undefined, result: verificationView(id, report, faceImage, biometric) });
+      this.set({ phase: 'result', progress: undefined, camera: undefined, result: verificationView(id, report, photo, biometric, qrCheck) });
     } catch (e) {
       if (gen !== this.generation) return;
       const error = toApiError(e);
-      if (error.code === 'ACCESS_DENIED' || error.code === 'BAD_ACCESS_KEY') {
+      if (error.code === 'ACCESS_DENIED' || error.code === 'BAD_ACCESS_KEY' || error.code === 'QR_KEY_NOT_FOUND') {
         this.key = undefined;
         this.set({ phase: 'need-key', keyError: error, progress: undefined });
       } else {
-        this.set({ phase: 'error', error, progress: undefined });
+        this.set({ phase: 'error', error, progress: undefined, camera: undefined });
       }
     } finally {
-      this.reading = false;
+      if (this.readingGen === gen) this.readingGen = undefined;
     }
   }
 
-  private async biometric(portrait: Uint8Array | undefined, signal: AbortSignal): Promise<BiometricView> {
+  /** Opens the chip with the pending key: the typed one, or the QR's candidates in `read --qr`'s order (openWithQrKeys). */
+  private async open(key: PendingKey, gen: number) {
+    const onProgress = (p: { file: string; read: number; total: number; done: number; of: number }) => gen === this.generation && this.progress(p);
+    if (key.kind !== 'qr') {
+      const transport = await this.opts.reader.connect();
+      return { raw: await readDocument(transport, { access: key, onProgress }), transport, qr: undefined };
+    }
+    const { value, openedWith } = await openWithQrKeys(key.keys, async (access, bac) => {
+      // Cleared or another card meanwhile: stop before spending a try on it.
+      if (gen !== this.generation) throw superseded();
+      const transport = await this.opts.reader.connect();
+      return { raw: await readDocument(transport, { access, onProgress, ...(bac ? { preferPace: false } : {}) }), transport };
+    });
+    return { ...value, qr: { keys: key.keys, source: key.source, openedWith } };
+  }
+
+  private async biometric(portrait: Uint8Array | undefined, signal: AbortSignal, gen: number): Promise<BiometricView> {
     const step = this.opts.biometric;
     if (!step) return { status: 'not-available' };
-    const r = await step.verify(portrait, signal);
-    return { status: r.score >= r.threshold ? 'matched' : 'not-matched', method: r.method, score: r.score, threshold: r.threshold };
+    const ui: BiometricUi = {
+      prompt: (p) => {
+        if (gen === this.generation && this.state.camera) this.set({ camera: { ...this.state.camera, prompt: { code: p.code, messages: { ...p.messages } } } });
+      },
+    };
+    let r: BiometricResult;
+    try {
+      r = await step.verify(portrait, signal, ui);
+    } catch (e) {
+      // Aborted (clear, next card): the caller drops it. Anything else leaves the decision to staff, not an error screen.
+      if (signal.aborted || gen !== this.generation) throw e;
+      return biometricFailure(step.method, e);
+    }
+    const face = isFaceResult(r) ? { face: faceCheckView(r) } : {};
+    return { status: r.score >= r.threshold ? 'matched' : 'not-matched', method: r.method, score: r.score, threshold: r.threshold, ...face };
   }
 
   private progress(p: { file: string; read: number; total: number; done: number; of: number }): void {

@@ -92,6 +92,8 @@ export class SyncClient {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private resumed = false;
+  /** notify() came while no sleep was running: the next one is skipped. */
+  private kicked = false;
   private readonly onBatch: SyncClientOptions['onBatch'];
   lastError: string | undefined;
 
@@ -217,6 +219,10 @@ export class SyncClient {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.kicked) {
+      this.kicked = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const t = setTimeout(() => {
         this.wake = undefined;
@@ -253,16 +259,11 @@ export class SyncClient {
         }
       } catch (e) {
         res.failures++;
-        this.lastError = (e as Error).message;
+        this.noteFailure(e);
         res.lastError = this.lastError;
-        try {
-          setMeta(this.store, 'last_sync_error', this.lastError.slice(0, 500));
-        } catch {
-          // The store being busy or full must not stop the retry loop.
-        }
-        this.o.log(`sync: ${this.lastError}`);
         if (isIdkError(e) && (FATAL.has(e.code) || e.code === 'NOT_ENROLLED') && opts.stopOnFatal !== false) throw e;
         this.resumed = false;
+        this.kicked = false;
         const wait = this.backoffMs();
         this.attempt++;
         if (Date.now() + wait >= deadline) return res;
@@ -271,14 +272,40 @@ export class SyncClient {
     }
   }
 
-  /** Runs in the background: drains, then waits for notify() or a poll interval. */
-  start(pollMs = 30_000): void {
+  /** Remembers a failed exchange (message and time) where the status screen and `queue status` read it. */
+  private noteFailure(e: unknown): void {
+    this.lastError = (e as Error).message;
+    try {
+      setMeta(this.store, 'last_sync_error', this.lastError.slice(0, 500));
+      setMeta(this.store, 'last_sync_error_at', Date.now());
+    } catch {
+      // The store being busy or full must not stop the retry loop.
+    }
+    this.o.log(`sync: ${this.lastError}`);
+  }
+
+  /**
+   * Runs in the background: drains, then waits for notify() or a poll interval. With
+   * `heartbeat`, a round that found nothing to send asks the server for its head instead,
+   * so an idle kiosk still knows whether its link is up (and notices a server that lost data).
+   */
+  start(pollMs = 30_000, opts: { heartbeat?: boolean } = {}): void {
     if (this.running) return;
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
         try {
-          await this.drain({ stopOnFatal: false });
+          const r = await this.drain({ stopOnFatal: false });
+          if (opts.heartbeat && this.running && r.batches === 0 && r.failures === 0 && r.pending === 0) {
+            try {
+              await this.resume();
+              this.lastError = undefined;
+              setMeta(this.store, 'last_sync_ok', Date.now());
+            } catch (e) {
+              this.resumed = false;
+              this.noteFailure(e);
+            }
+          }
         } catch (e) {
           this.lastError = (e as Error).message;
         }
@@ -287,9 +314,11 @@ export class SyncClient {
     })();
   }
 
-  /** A new event was recorded: send it soon. */
+  /** A new event was recorded: send it soon (at once if idle, after the current round if busy; a backoff stands). */
   notify(): void {
-    if (this.attempt === 0) this.wake?.();
+    if (this.attempt !== 0) return;
+    if (this.wake) this.wake();
+    else this.kicked = true;
   }
 
   async stop(): Promise<void> {

@@ -18,6 +18,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { type LocalStore, openLocalStore } from '../../offline-cache/store.js';
 import { storeRecorder } from '../../main/kiosk-store.js';
+import type { KioskFaceOptions } from '../../main/kiosk-camera.js';
+import { FaceWorker } from '../../main/verify/face/client.js';
+import type { TrustStore } from '../../drivers/emrtd/trust-store.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(packageRoot(), 'test', 'artifacts');
@@ -71,6 +74,21 @@ export interface RigOptions {
   touch?: boolean;
   /** A real local store (SQLite in a temp folder) behind confirm and the status screen. */
   store?: boolean;
+  /** Face 1:1 after the read (a real FaceWorker; off by default so other tests stay fast). */
+  face?: boolean | Omit<KioskFaceOptions, 'worker'>;
+  /** Look for the card's QR code in the camera while a key is needed. */
+  qrCamera?: boolean;
+  /** CSCAs to chain the card's signer to (else a consistent card is amber). */
+  trust?: TrustStore;
+  /** Chromium's camera: a Y4M/MJPEG file played as a fake device, or 'none' (permission granted, no device). */
+  camera?: string | 'none';
+}
+
+/** Chromium switches for a camera: a file as the fake device, or no device at all; the permission prompt answered yes. */
+export function cameraArgs(camera: string | 'none' | undefined): string[] {
+  if (camera === undefined) return [];
+  if (camera === 'none') return ['--use-fake-ui-for-media-stream'];
+  return ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`];
 }
 
 export function requireChromium(): void {
@@ -79,12 +97,12 @@ export function requireChromium(): void {
   }
 }
 
-export async function launch(touch = false): Promise<{ context: BrowserContext; page: Page }> {
+export async function launch(touch = false, camera?: string | 'none'): Promise<{ context: BrowserContext; page: Page }> {
   requireChromium();
   const context = await chromium.launchPersistentContext(tempDir('idk-chromium-'), {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync', ...cameraArgs(camera)],
     viewport: { width: 1280, height: 900 },
     hasTouch: touch,
     locale: 'vi-VN',
@@ -94,29 +112,41 @@ export async function launch(touch = false): Promise<{ context: BrowserContext; 
 }
 
 export async function rig(o: RigOptions): Promise<Rig> {
-  const js = compileRenderer();
   const reader = new EmulatedReader(o.card, { latency: o.latency });
   const store = o.store ? openLocalStore({ dataDir: mkdtempSync(join(tmpdir(), 'idk-e2e-store-')) }) : undefined;
   const recorder = store ? storeRecorder(store) : undefined;
-  const kiosk = new Kiosk({ reader, mode: 'demo', keySources: o.autoKey ? [demoCanSource(o.card)] : [], settings: o.settings, pin: o.pin, recorder, store: recorder });
+  const face = o.face ? { ...(o.face === true ? {} : o.face), worker: new FaceWorker() } : undefined;
+  const kiosk = new Kiosk({ reader, mode: 'demo', keySources: o.autoKey ? [demoCanSource(o.card)] : [], settings: o.settings, pin: o.pin, recorder, store: recorder, face, trust: o.trust, qrCamera: o.qrCamera });
   if (store) kiosk.onClose(() => store.close());
+  const b = await browse(kiosk, { touch: o.touch, camera: o.camera });
+  return { kiosk, reader, store, ...b };
+}
+
+export interface Browsed {
+  host: Host;
+  context: BrowserContext;
+  page: Page;
+  /** Closes browser, host and kiosk; throws if the page logged errors. */
+  close(): Promise<void>;
+}
+
+/** Any kiosk (e.g. one built by kioskFor on a PC/SC reader) behind the headless host, opened in Chromium. */
+export async function browse(kiosk: Kiosk, o: { touch?: boolean; camera?: string | 'none' } = {}): Promise<Browsed> {
+  const js = compileRenderer();
   const host = await startHost(kiosk, { roots: { static: join(packageRoot(), 'renderer'), js } });
-  const { context, page } = await launch(o.touch);
+  const { context, page } = await launch(o.touch, o.camera);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(host.url);
   return {
-    kiosk,
-    reader,
-    store,
     host,
     context,
     page,
     async close() {
       await context.close();
       await host.close();
-      kiosk.close();
+      await kiosk.close();
       // A CSP violation or an uncaught error in the page is a failure even if the screen looked right.
       if (errors.length > 0) throw new Error(`page errors:\n${errors.join('\n')}`);
     },

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Person, buildCard } from '../../drivers/emulator/card-builder.js';
+import { type BuildOptions, type Person, buildCard } from '../../drivers/emulator/card-builder.js';
 import type { CardImage } from '../../drivers/emulator/card-image.js';
 import { loadCardFolder } from '../../drivers/emulator/card-folder.js';
 import { ensurePki } from '../../drivers/emulator/test-pki.js';
@@ -20,10 +20,10 @@ export function loadDemo(which: 'cccd' | 'passport'): Promise<CardImage> {
 
 let pkiDir: string | undefined;
 
-export async function freshCard(person: Person): Promise<CardImage> {
+export async function freshCard(person: Person, options?: BuildOptions): Promise<CardImage> {
   pkiDir ??= join(mkdtempSync(join(tmpdir(), 'idk-pki-')), 'pki');
   const { signer } = await ensurePki(pkiDir);
-  return buildCard(person, signer);
+  return buildCard(person, signer, options);
 }
 
 export function tempDir(prefix = 'idk-'): string {

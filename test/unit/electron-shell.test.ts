@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import ts from 'typescript';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { IPC_EVENT, IPC_REQUEST } from '../../main/api/ipc.js';
 import { demoKiosk } from '../../main/kiosk.js';
 import { demoCard, packageRoot } from '../../main/paths.js';
@@ -121,6 +121,27 @@ describe('electron shell', () => {
     const first = await started();
     (first.e.app as unknown as FakeEmitter).emit('second-instance');
     expect(first.windows[0]!.focused).toBe(1);
+  });
+
+  it('closes the kiosk before quitting, once', async () => {
+    const { e, calls, kiosk } = await started();
+    const order: string[] = [];
+    const close = kiosk.close.bind(kiosk);
+    kiosk.close = async () => {
+      order.push('kiosk closing');
+      await close();
+      order.push('kiosk closed');
+    };
+    let prevented = 0;
+    const quitsBefore = calls.filter((c) => c === 'quit').length;
+    (e.app as unknown as FakeEmitter).emit('will-quit', { preventDefault: () => prevented++ });
+    await vi.waitFor(() => expect(calls.filter((c) => c === 'quit').length).toBe(quitsBefore + 1));
+    expect(prevented).toBe(1);
+    expect(order).toEqual(['kiosk closing', 'kiosk closed']);
+    // The second will-quit (from that app.quit()) goes through untouched.
+    (e.app as unknown as FakeEmitter).emit('will-quit', { preventDefault: () => prevented++ });
+    expect(prevented).toBe(1);
+    expect(order).toHaveLength(2);
   });
 
   it('allows only the camera, only for our page', async () => {

@@ -47,10 +47,12 @@ describe('accessFromQr and the demo CCCD', () => {
     expect(c.mismatches).toEqual([{ field: 'fullName', source: 'DG13', qr: 'Lê Thị Mẫn', chip: 'Lê Thị Mẫu' }]);
   });
 
-  it('a QR with another ID number does not open the chip: ACCESS_DENIED, no fallback to BAC', async () => {
+  it('a QR with another ID number does not open the chip: QR_KEY_NOT_FOUND after the one CAN, no fallback to BAC', async () => {
     const person = await demoPerson('cccd');
     const text = qrOf({ ...person, idNumber: '000190054321' });
-    await expect(readWithQr(async () => new SoftwareChip(await loadDemo('cccd')), text)).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    let connects = 0;
+    await expect(readWithQr(async () => (connects++, new SoftwareChip(await loadDemo('cccd'))), text)).rejects.toMatchObject({ code: 'QR_KEY_NOT_FOUND', detail: { tried: 1 } });
+    expect(connects).toBe(1);
   });
 
   it('readWithQr says the CAN opened a PACE chip', async () => {

@@ -5,7 +5,7 @@ import { HID_POS_USAGE_PAGE, HidPosAssembler, buildHidPosReports, hidPosInterfac
 import type { DecodedCode, QualityHint } from '../../drivers/qr/decode.js';
 import { FrameDecoder, ScanLoop } from '../../drivers/qr/scan-loop.js';
 import { ScanFramer } from '../../drivers/qr/serial-scanner.js';
-import { type KeyStroke, WedgeDetector, classifyBurst } from '../../drivers/qr/wedge.js';
+import { type KeyStroke, WedgeDetector, classifyBurst } from '../../renderer/wedge.js';
 import { cameraFrame, qrFrame } from './qr-fixtures.js';
 
 const DEMO = '000190012345|000123456|Lê Thị Mẫu|17051990|Nữ|Số 1 Đường Thử Nghiệm, Phường Mẫu, Thành phố Mô Phỏng|10042021';

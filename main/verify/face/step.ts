@@ -4,7 +4,7 @@
 // usable face, is an IdkError carrying the prompt, so the pipeline shows it rather than a score.
 import { IdkError } from '../../../drivers/apdu/errors.js';
 import type { Frame } from '../../../drivers/camera/frame.js';
-import type { BiometricStep } from '../pipeline.js';
+import type { BiometricStep, BiometricUi } from '../pipeline.js';
 import type { FaceResult } from '../face-result.js';
 import type { FaceWorker } from './client.js';
 
@@ -18,13 +18,14 @@ export interface FaceStepOptions {
 }
 
 export interface FaceStep extends BiometricStep {
-  verify(portrait: Uint8Array | undefined, signal: AbortSignal): Promise<FaceResult & { score: number }>;
+  verify(portrait: Uint8Array | undefined, signal: AbortSignal, ui?: BiometricUi): Promise<FaceResult & { score: number }>;
 }
 
 export function faceStep(worker: FaceWorker, opts: FaceStepOptions): FaceStep {
   return {
     method: 'face',
-    async verify(portrait, signal) {
+    live: true,
+    async verify(portrait, signal, ui) {
       if (!portrait) {
         throw new IdkError('FACE_NO_PORTRAIT', { vi: 'Thẻ không có ảnh chân dung (DG2): hãy đối chiếu người với thẻ bằng mắt.', en: 'The card holds no portrait (DG2): compare the person with the card by eye.' });
       }
@@ -34,11 +35,13 @@ export function faceStep(worker: FaceWorker, opts: FaceStepOptions): FaceStep {
         last = await worker.verify(await opts.grab(signal), portrait);
         if (last.score !== null) return { ...last, score: last.score };
         const blocking = last.quality.find((q) => q.blocking);
-        if (last.decision === 'not-compared' && blocking) throw new IdkError(`FACE_${blocking.code}`, blocking.message, { detail: { subject: 'document' } });
+        // The result rides along (notes and liveness, never an image) so the record can say why no score was made.
+        if (last.decision === 'not-compared' && blocking) throw new IdkError(`FACE_${blocking.code}`, blocking.message, { detail: { subject: 'document', result: last } });
         opts.onPrompt?.(last);
+        if (blocking) ui?.prompt({ code: blocking.code, messages: blocking.message });
       }
       const blocking = last?.quality.find((q) => q.blocking);
-      throw new IdkError(blocking ? `FACE_${blocking.code}` : 'FACE_CAPTURE_FAILED', blocking?.message ?? { vi: 'Không chụp được khuôn mặt: hãy thử lại.', en: 'Could not capture a usable face: try again.' }, { detail: { subject: 'live' } });
+      throw new IdkError(blocking ? `FACE_${blocking.code}` : 'FACE_CAPTURE_FAILED', blocking?.message ?? { vi: 'Không chụp được khuôn mặt: hãy thử lại.', en: 'Could not capture a usable face: try again.' }, { detail: { subject: 'live', ...(last ? { result: last } : {}) } });
     },
   };
 }

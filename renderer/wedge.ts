@@ -1,7 +1,8 @@
 // Keyboard-wedge scanners type the code as keystrokes. People type at 100-300 ms a key and
 // unevenly; a scanner types a whole code in a burst at a few ms a key, usually ending with
 // Enter. This classifier tells the two apart from key timing alone so the UI can keep a
-// scanned code out of whatever form field has focus. Pure: the UI feeds it key events.
+// scanned code out of whatever form field has focus. Pure (no DOM): wedge-capture.ts feeds
+// it the page's key events. It lives in renderer/ because only the page sees the keystrokes.
 
 export interface KeyStroke {
   /** The character typed (one code point), or 'Enter' / 'Tab'. */
@@ -21,11 +22,11 @@ export interface WedgeOptions {
 
 export type WedgeVerdict = 'scanner' | 'human';
 
-const DEFAULTS: Required<WedgeOptions> = { minLength: 8, maxGapMs: 50, maxMedianGapMs: 25 };
+export const WEDGE_DEFAULTS: Required<WedgeOptions> = { minLength: 8, maxGapMs: 50, maxMedianGapMs: 25 };
 
 /** Classifies one burst of keystrokes (without its terminating Enter). */
 export function classifyBurst(keys: KeyStroke[], opts: WedgeOptions = {}): WedgeVerdict {
-  const o = { ...DEFAULTS, ...opts };
+  const o = { ...WEDGE_DEFAULTS, ...opts };
   if (keys.length < o.minLength) return 'human';
   const gaps: number[] = [];
   for (let i = 1; i < keys.length; i++) gaps.push(keys[i]!.t - keys[i - 1]!.t);
@@ -46,7 +47,7 @@ export class WedgeDetector {
   private readonly o: Required<WedgeOptions>;
 
   constructor(opts: WedgeOptions = {}) {
-    this.o = { ...DEFAULTS, ...opts };
+    this.o = { ...WEDGE_DEFAULTS, ...opts };
   }
 
   key(k: KeyStroke): WedgeEvent[] {

@@ -2,7 +2,6 @@
 // the face worker's life (started once, warmed up in the background, closed with the
 // kiosk), and what the status screen says about the camera.
 import { isIdkError } from '../drivers/apdu/errors.js';
-import { frameToRgba } from '../drivers/camera/frame.js';
 import { HINT_TEXT, type QualityHint } from '../drivers/qr/decode.js';
 import { ScanLoop } from '../drivers/qr/scan-loop.js';
 import type { StatusView } from './api/contract.js';
@@ -10,6 +9,7 @@ import type { CameraFeed } from './verify/camera-feed.js';
 import { FaceWorker } from './verify/face/client.js';
 import { faceStep } from './verify/face/step.js';
 import type { BiometricStep } from './verify/pipeline.js';
+import type { JpegQrDecoder, QrScanResult } from './qr-scan.js';
 
 export interface KioskFaceOptions {
   worker: FaceWorker;
@@ -52,29 +52,48 @@ export function cameraDevice(feed: CameraFeed, faceOn: boolean): StatusView['dev
 /**
  * Looks for the card's QR code in the camera frames while a key is needed: a decoded text goes
  * to `text` (Kiosk.handleQrText, as from any other scanner), lasting hints to `hint`. Ends when
- * aborted or when the page says it has no camera; typing the CAN still works then.
+ * aborted or when the page says it has no camera; typing the CAN still works then. Frames are
+ * decoded by `decoder` (the kiosk's worker thread, main/qr-scan.ts), one at a time, within the
+ * ScanLoop's duty budget.
  */
 export async function scanQrFromCamera(
   feed: CameraFeed,
   signal: AbortSignal,
   on: { text(text: string): void; hint(prompt: { code: string; messages: { vi: string; en: string } } | undefined): void },
+  decoder: JpegQrDecoder,
   loop = new ScanLoop(),
 ): Promise<void> {
+  const session = ++scanSessions;
   while (!signal.aborted) {
-    let frame;
+    let jpeg;
     try {
-      frame = await feed.next('qr', signal);
+      jpeg = await feed.nextJpeg('qr', signal);
     } catch (e) {
       // No frames yet (no screen open): keep waiting; anything else (no camera, aborted): stop.
       if (isIdkError(e) && e.code === 'CAMERA_NO_FRAMES') continue;
       return;
     }
-    for (const ev of loop.offer({ width: frame.width, height: frame.height, data: frameToRgba(frame) })) {
+    // The loop's duty budget: after a decode of d ms the next d ms of frames are dropped (the feed keeps only the newest anyway).
+    if (!loop.wants()) continue;
+    const started = loop.begin();
+    let result: QrScanResult;
+    try {
+      result = await decoder.decode(jpeg, session);
+    } catch (e) {
+      // The worker is gone (kiosk closing): stop; a torn frame: skip it.
+      if (isIdkError(e) && e.code === 'QR_WORKER_EXITED') return;
+      result = { code: null, hints: [] };
+    }
+    const events = loop.finish(started, result);
+    if (signal.aborted) return;
+    for (const ev of events) {
       if (ev.kind === 'code') on.text(ev.code.text);
       else on.hint(hintPrompt(ev.hints));
     }
   }
 }
+
+let scanSessions = 0;
 
 function hintPrompt(hints: QualityHint[]): { code: string; messages: { vi: string; en: string } } | undefined {
   const first = hints[0];

@@ -24,9 +24,10 @@ import { type SettingsStore, settingsFile } from './kiosk-settings.js';
 import { CameraFeed } from './verify/camera-feed.js';
 import { DEFAULT_FIRST_FRAME_MS, type KioskFaceOptions, cameraDevice, cameraFaceStep, openFaceWorker, scanQrFromCamera } from './kiosk-camera.js';
 import type { CameraPurpose } from './api/contract.js';
-import type { QrSource } from './api/contract.js';
+import type { QrScannerSource, QrSource } from './api/contract.js';
 import { accessFromQr } from './qr-access.js';
 import { type QrDevice, serialQrScanner } from './kiosk-qr.js';
+import { type JpegQrDecoder, openQrDecoder } from './qr-scan.js';
 
 /** Queue depth, last sync and link quality, from the store (offline-cache) once it is plugged in. */
 export interface StoreStatus {
@@ -139,6 +140,7 @@ export class Kiosk implements ApiHost {
     // The QR scan runs here, in main, on the frames the page sends; it stops with the need for a key.
     const stop = new AbortController();
     this.cameraWant = { purpose, release: () => (stop.abort(), release()) };
+    this.qrDecoder ??= this.openQrDecoder();
     void scanQrFromCamera(this.camera, stop.signal, {
       text: (text) => {
         try {
@@ -148,7 +150,16 @@ export class Kiosk implements ApiHost {
         }
       },
       hint: (prompt) => this.pipeline.cameraPrompt('qr', prompt),
-    });
+    }, this.qrDecoder);
+  }
+
+  /** Camera QR decoding, on its own thread, started with the first scan and stopped with the kiosk. */
+  private qrDecoder: JpegQrDecoder | undefined;
+
+  private openQrDecoder(): JpegQrDecoder {
+    const d = openQrDecoder(this.log);
+    this.onClose(() => d.close());
+    return d;
   }
 
   get state(): KioskState {
@@ -179,6 +190,11 @@ export class Kiosk implements ApiHost {
       throw e;
     }
     this.pipeline.provideQr(keys, source);
+  }
+
+  /** The QR sources this kiosk listens to, so the self-service screen can offer the QR code. */
+  private qrSources(): QrScannerSource[] {
+    return [...(this.opts.qrCamera ? (['camera'] as const) : []), ...(this.qrScanner ? (['serial'] as const) : [])];
   }
 
   get currentSettings(): SettingsView {
@@ -250,12 +266,13 @@ export class Kiosk implements ApiHost {
 
   private makeHandlers(): Handlers {
     return {
-      hello: async () => ({ state: this.state, settings: this.settings, version: this.version }),
+      hello: async () => ({ state: this.state, settings: this.settings, version: this.version, qrSources: this.qrSources() }),
       accessKey: async (p) => {
         this.pipeline.provideKey(keyFromInput(p));
         return { accepted: true };
       },
       confirm: async ({ id }) => ({ record: await this.pipeline.confirm(id) }),
+      skipFace: async ({ id }) => ({ state: await this.pipeline.skipFace(id) }),
       clear: async () => {
         this.pipeline.clear();
         return { state: this.state };

@@ -1,6 +1,6 @@
 // The screen's state and its one render loop: the whole view is rebuilt when something a
 // person reads changes; while only the progress moves, only the bar is touched.
-import type { ApiError, KioskState, Method, Params, Result, SettingsView } from '../main/api/contract.js';
+import type { ApiError, KioskState, Method, Params, QrSource, Result, SettingsView } from '../main/api/contract.js';
 import { type Api, ApiFailure } from './bridge.js';
 import { Camera } from './camera.js';
 import { WedgeCapture } from './wedge-capture.js';
@@ -27,6 +27,8 @@ export class App {
   readonly selfService: SelfService;
   /** The live camera, open only while main asks for frames (state.camera). */
   readonly camera: Camera;
+  /** QR sources of this kiosk: what main listens to, and a wedge scanner once this browser profile has seen one type. */
+  qrSources: Set<QrSource>;
   private lastKey = '';
 
   constructor(
@@ -37,6 +39,7 @@ export class App {
     this.state = hello.state;
     this.settings = hello.settings;
     this.version = hello.version;
+    this.qrSources = new Set<QrSource>([...hello.qrSources, ...(wedgeSeen() ? (['wedge'] as const) : [])]);
     this.selfService = new SelfService(this);
     this.camera = new Camera((m, p) => this.call(m, p));
     new WedgeCapture((text) => void this.wedgeScan(text)).attach(document);
@@ -52,7 +55,7 @@ export class App {
     api.onLink((up) => {
       this.link = up;
       // Back after a restart of main: its state is the truth, not what this page remembers.
-      if (up) void this.call('hello', {}).then((r) => r && ((this.state = r.state), (this.settings = r.settings), this.render(true)));
+      if (up) void this.call('hello', {}).then((r) => r && ((this.state = r.state), (this.settings = r.settings), r.qrSources.forEach((q) => this.qrSources.add(q)), this.render(true)));
       else this.render(true);
     });
     this.render(true);
@@ -80,6 +83,10 @@ export class App {
    */
   private async wedgeScan(text: string): Promise<void> {
     if (this.view !== 'desk') return;
+    if (!this.qrSources.has('wedge')) {
+      this.qrSources.add('wedge');
+      rememberWedge();
+    }
     try {
       await this.api.call('qrText', { text, source: 'wedge' });
     } catch (e) {
@@ -106,6 +113,7 @@ export class App {
       s.phase,
       s.keyError?.code,
       s.qrWaiting,
+      [...this.qrSources].sort(),
       s.error?.code,
       s.result?.id,
       s.result?.record.status,
@@ -158,6 +166,25 @@ export class App {
       h('nav', { role: 'tablist', 'aria-label': t.appTitle }, tab('desk', t.tabDesk), tab('status', t.tabStatus), tab('settings', t.tabSettings)),
       langButton(this),
     );
+  }
+}
+
+const WEDGE_KEY = 'idkiosk.qrWedge';
+
+/** A keyboard-wedge scanner cannot be asked for: the page remembers that one typed here before. */
+function wedgeSeen(): boolean {
+  try {
+    return localStorage.getItem(WEDGE_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
+function rememberWedge(): void {
+  try {
+    localStorage.setItem(WEDGE_KEY, '1');
+  } catch {
+    // Storage refused (private profile): known for this page's life only.
   }
 }
 

@@ -3,6 +3,7 @@
 import type { KioskState, Lang, PersonView, Profile, VerificationView } from '../main/api/contract.js';
 import type { App } from './app.js';
 import { qrCheckLine } from './qr-view.js';
+import { wedgeSink } from './wedge-sink.js';
 import { field, h } from './dom.js';
 import { ageOn, errorText, strings, vnDate } from './i18n.js';
 import { authenticityBadge, biometricLine, faceNotes, faceSummary, fullName, personCard, photo, statsLine } from './person.js';
@@ -189,6 +190,8 @@ export function resultPanel(app: App, v: VerificationView): HTMLElement {
         { type: 'button', class: 'primary big', 'data-testid': 'confirm', disabled: done, onclick: () => void app.call('confirm', { id: v.id }) },
         t.confirmProfile[app.settings.profile],
       ),
+      // The clerk may end the face step and look for themself (never an accept); the person at a self-service kiosk cannot.
+      faceStep ? h('button', { type: 'button', class: 'secondary', 'data-testid': 'skip-face', onclick: () => void app.call('skipFace', { id: v.id }) }, t.skipFace) : null,
       h('button', { type: 'button', class: 'secondary', 'data-testid': 'next', onclick: () => void app.call('clear', {}) }, t.newCustomer),
     ),
     rec.status !== 'not-available' || app.state.phase === 'confirmed'
@@ -212,6 +215,8 @@ export function deskView(app: App): HTMLElement {
     h('p', { class: 'phase', 'aria-live': 'polite', 'data-testid': 'phase', 'data-phase': s.phase }, t.phase[s.phase]),
     s.phase === 'need-key' ? keyForm(app) : null,
     s.phase === 'idle' && s.qrWaiting ? h('p', { class: 'hint', role: 'status', 'data-testid': 'qr-waiting' }, t.qr.waiting) : null,
+    // Nothing to type in before the card: a scanner's QR (with its Vietnamese letters) needs a field to land in.
+    s.phase === 'idle' && !s.result ? wedgeSink(app) : null,
     // The card's QR code held up to the camera opens the chip too, no typing.
     s.phase === 'need-key' && s.camera?.purpose === 'qr' ? app.camera.panel(lang, s.camera) : null,
     // A scanned QR that was no use (the key form shows its own): said wherever the clerk is.

@@ -6,6 +6,7 @@ import { langButton } from './app.js';
 import { progressBar, readerPanel } from './desk.js';
 import { h } from './dom.js';
 import { errorText, strings, vnDate } from './i18n.js';
+import { wedgeSink } from './wedge-sink.js';
 import { authenticityBadge, biometricLine, faceNotes, faceSummary, fullName, photo } from './person.js';
 
 /** After a confirmation the thank-you stays this long at most. */
@@ -14,7 +15,8 @@ const DONE_MS = 8000;
 export class SelfService {
   digits = '';
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private lastPhase = '';
+  /** Phase and what the person reads in it (a waiting QR, a bad one): a change restarts the time-out. */
+  private lastSeen = '';
   private listening = false;
 
   constructor(private readonly app: App) {}
@@ -26,10 +28,11 @@ export class SelfService {
       // Any touch or key counts as someone still there.
       for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, () => this.arm(), { capture: true });
     }
-    const phase = this.app.state.phase;
-    if (phase !== this.lastPhase) {
-      if (phase !== 'need-key') this.digits = '';
-      this.lastPhase = phase;
+    const s = this.app.state;
+    const seen = `${s.phase} ${s.qrWaiting ?? ''} ${s.keyError?.code ?? ''} ${this.app.settings.idleSeconds}`;
+    if (seen !== this.lastSeen) {
+      if (s.phase !== 'need-key') this.digits = '';
+      this.lastSeen = seen;
       this.arm();
     }
   }
@@ -39,7 +42,7 @@ export class SelfService {
     this.timer = undefined;
     if (this.app.settings.profile !== 'self-service' || this.app.view !== 'desk') return;
     const s = this.app.state;
-    if (s.phase === 'idle' && !s.result && this.digits === '') return;
+    if (s.phase === 'idle' && !s.result && !s.qrWaiting && !s.keyError && this.digits === '') return;
     const ms = s.phase === 'confirmed' ? Math.min(DONE_MS, this.app.settings.idleSeconds * 1000) : this.app.settings.idleSeconds * 1000;
     this.timer = setTimeout(() => this.wipe(), ms);
   }
@@ -48,7 +51,7 @@ export class SelfService {
   wipe(): void {
     this.digits = '';
     const s = this.app.state;
-    this.app.state = { ...s, phase: s.reader.status === 'card' ? 'need-key' : 'idle', result: undefined, progress: undefined, error: undefined, keyError: undefined };
+    this.app.state = { ...s, phase: s.reader.status === 'card' ? 'need-key' : 'idle', result: undefined, progress: undefined, error: undefined, keyError: undefined, qrWaiting: undefined };
     if (this.app.settings.lang !== 'vi') void this.app.call('setLang', { lang: 'vi' });
     this.app.render(true);
     void this.app.call('clear', {});
@@ -60,19 +63,36 @@ export class SelfService {
   }
 }
 
-function stepPicture(name: 'place-card' | 'look-camera' | 'done', alt: string): HTMLElement {
+function stepPicture(name: 'place-card' | 'look-camera' | 'done' | 'scan-qr', alt: string): HTMLElement {
   return h('img', { class: 'step-picture', src: `img/${name}.svg`, alt, width: 240, height: 160 });
+}
+
+/** A bad QR (or wrong CAN) in large type: the person must read it from where they stand. */
+function keyError(app: App): HTMLElement | null {
+  const err = app.state.keyError;
+  return err ? h('p', { class: 'error ss-big', role: 'alert', 'data-testid': 'key-error', 'data-code': err.code }, errorText(err, app.settings.lang)) : null;
+}
+
+/**
+ * "Or scan the QR code" with a picture, when the kiosk has a scanner that reads it now: a
+ * wedge or serial scanner at any time, the camera only while the keypad is up (it is off before).
+ */
+function qrHint(app: App): HTMLElement | null {
+  const q = app.qrSources;
+  const now = q.has('wedge') || q.has('serial') || (app.state.phase === 'need-key' && q.has('camera'));
+  if (!now) return null;
+  const t = strings(app.settings.lang);
+  return h('div', { class: 'ss-qr', 'data-testid': 'qr-hint' }, stepPicture('scan-qr', t.ssQrPicture), h('p', { class: 'ss-big' }, t.ssQrHint));
 }
 
 function keypad(app: App): HTMLElement {
   const t = strings(app.settings.lang);
   const ss = app.selfService;
   const key = (d: string) => h('button', { type: 'button', class: 'key', 'aria-label': t.ssDigit(d), 'data-testid': `key-${d}`, onclick: () => ss.press(d) }, d);
-  const err = app.state.keyError;
   return h(
     'div',
     { class: 'ss-key' },
-    err ? h('p', { class: 'error', role: 'alert', 'data-testid': 'key-error' }, errorText(err, app.settings.lang)) : null,
+    keyError(app),
     h('output', { class: 'digits', 'aria-label': t.canLabel, 'data-testid': 'digits' }, ss.digits.padEnd(6, '·')),
     h(
       'div',
@@ -114,7 +134,7 @@ export function selfServiceView(app: App): HTMLElement {
   let step: HTMLElement;
   switch (s.phase) {
     case 'need-key':
-      step = h('section', { class: 'step' }, h('h2', {}, t.ssStepKey), keypad(app), s.camera?.purpose === 'qr' ? app.camera.panel(lang, s.camera) : null);
+      step = h('section', { class: 'step' }, h('h2', {}, t.ssStepKey), keypad(app), qrHint(app), s.camera?.purpose === 'qr' ? app.camera.panel(lang, s.camera) : null, wedgeSink(app));
       break;
     case 'reading':
     case 'checking':
@@ -146,6 +166,10 @@ export function selfServiceView(app: App): HTMLElement {
         h('p', {}, `${t.f.dateOfBirth}: ${vnDate(p.vn?.dateOfBirth ?? p.document.dateOfBirth)}`),
         authenticityBadge(v.authenticity, lang),
         biometricLine(v.biometric, lang),
+        // The face step gave up (no usable picture, no camera): the person cannot skip it, staff must look.
+        v.biometric.status === 'not-compared' || (v.biometric.status === 'not-available' && v.biometric.reason)
+          ? h('p', { class: 'ss-big ss-ask-staff', role: 'alert', 'data-testid': 'ask-staff' }, t.ssFaceAskStaff)
+          : null,
         faceNotes(v.biometric, lang),
         h(
           'div',
@@ -168,7 +192,10 @@ export function selfServiceView(app: App): HTMLElement {
       );
       break;
     default:
-      step = h('section', { class: 'step', 'data-testid': 'welcome' }, stepPicture('place-card', t.ssStep1), h('h2', {}, t.ssStep1), h('p', {}, t.ssStep1Sub));
+      // A QR read before the card: say so and ask for the card; otherwise the welcome, with the QR as the other way in.
+      step = s.qrWaiting
+        ? h('section', { class: 'step', 'data-testid': 'welcome' }, stepPicture('place-card', t.ssStep1), h('p', { class: 'ss-big ss-ok', role: 'status', 'data-testid': 'qr-waiting' }, t.ssQrWaiting), h('p', {}, t.ssStep1Sub), wedgeSink(app))
+        : h('section', { class: 'step', 'data-testid': 'welcome' }, keyError(app), stepPicture('place-card', t.ssStep1), h('h2', {}, t.ssStep1), h('p', {}, t.ssStep1Sub), qrHint(app), wedgeSink(app));
   }
   return h(
     'main',

@@ -110,6 +110,8 @@ export interface VerificationView {
 }
 
 export type QrSource = 'camera' | 'wedge' | 'serial' | 'typed';
+/** QR sources main knows of (the camera while a key is needed, a `--qr-serial` scanner); a wedge scanner only the page can find out about. */
+export type QrScannerSource = Extract<QrSource, 'camera' | 'serial'>;
 export type QrField = 'idNumber' | 'oldIdNumber' | 'fullName' | 'dateOfBirth' | 'sex' | 'placeOfResidence' | 'dateOfIssue' | 'documentNumber';
 
 /** A QR never proves anything: it opened the chip, the chip's data decides; a mismatch makes the decision `review`. */
@@ -169,9 +171,11 @@ export type AccessKeyInput = { kind: 'can'; can: string } | { kind: 'mrz'; docum
 /** Each request: its params and its result. */
 export interface Requests {
   /** First call of a page: everything needed to draw. */
-  hello: { params: Record<string, never>; result: { state: KioskState; settings: SettingsView; version: string } };
+  hello: { params: Record<string, never>; result: { state: KioskState; settings: SettingsView; version: string; qrSources: QrScannerSource[] } };
   accessKey: { params: AccessKeyInput; result: { accepted: true } };
   confirm: { params: { id: string }; result: { record: RecordView } };
+  /** Desk only, during phase `face`: the clerk stops the camera and compares by eye (`not-compared`, FACE_SKIPPED; never accept). */
+  skipFace: { params: { id: string }; result: { state: KioskState } };
   /** Forget the current person (new customer, self-service time-out). */
   clear: { params: Record<string, never>; result: { state: KioskState } };
   status: { params: Record<string, never>; result: StatusView };

@@ -84,6 +84,7 @@ const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   hello: none,
   accessKey,
   confirm: obj({ id: str(/^[A-Za-z0-9_-]{1,64}$/, 64) }),
+  skipFace: obj({ id: str(/^[A-Za-z0-9_-]{1,64}$/, 64) }),
   clear: none,
   status: none,
   setLang: obj({ lang: oneOf(['vi', 'en'] as const) }),

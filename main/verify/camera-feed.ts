@@ -7,7 +7,7 @@ import type { Frame } from '../../drivers/camera/frame.js';
 import { decodeJpeg } from '../../drivers/camera/jpeg.js';
 import type { CameraErrorCode, CameraPurpose } from '../api/contract.js';
 
-type Waiter = { resolve: (f: Frame) => void; reject: (e: unknown) => void; cleanup: () => void };
+type Waiter = { resolve: (jpeg: Uint8Array) => void; reject: (e: unknown) => void; cleanup: () => void };
 
 export function cameraError(code: CameraErrorCode | 'CAMERA_NO_FRAMES'): IdkError {
   const m = {
@@ -73,11 +73,7 @@ export class CameraFeed {
     const w = queue?.shift();
     if (w) {
       w.cleanup();
-      try {
-        w.resolve(decodeJpeg(jpeg));
-      } catch (e) {
-        w.reject(e);
-      }
+      w.resolve(jpeg);
     } else {
       this.latest.set(purpose, jpeg);
     }
@@ -98,16 +94,21 @@ export class CameraFeed {
   }
 
   /** The next frame for this purpose (the newest one already waiting, else the next to arrive). */
-  next(purpose: CameraPurpose, signal: AbortSignal): Promise<Frame> {
+  async next(purpose: CameraPurpose, signal: AbortSignal): Promise<Frame> {
+    return decodeJpeg(await this.nextJpeg(purpose, signal));
+  }
+
+  /** The same frame still encoded, for a consumer that decodes it off main's event loop (the QR worker). */
+  nextJpeg(purpose: CameraPurpose, signal: AbortSignal): Promise<Uint8Array> {
     signal.throwIfAborted();
     const failed = this.failed.get(purpose);
     if (failed) return Promise.reject(failed);
     const ready = this.latest.get(purpose);
     if (ready) {
       this.latest.delete(purpose);
-      return Promise.resolve().then(() => decodeJpeg(ready));
+      return Promise.resolve(ready);
     }
-    return new Promise<Frame>((resolve, reject) => {
+    return new Promise<Uint8Array>((resolve, reject) => {
       const onAbort = () => {
         remove();
         reject(signal.reason);

@@ -209,6 +209,14 @@ export function verificationView(id: string, report: ReadReport, photo: PersonVi
   };
 }
 
+/** Rejects when the signal aborts (never resolves otherwise). */
+function abortedWith(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason as Error);
+    else signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  });
+}
+
 const notPresentKey = (): IdkError =>
   new IdkError('NO_CARD', {
     vi: 'Chưa có thẻ trên đầu đọc: hãy đặt thẻ lên đầu đọc.',
@@ -231,6 +239,21 @@ function qrBusy(): IdkError {
 
 const superseded = (): IdkError => new IdkError('SUPERSEDED', { vi: 'Đã hủy lần đọc này.', en: 'This read was cancelled.' });
 
+/** The reason a skipped face step leaves on the result and the screen (the event keeps only `not-compared`). */
+export function faceSkipped(): IdkError {
+  return new IdkError('FACE_SKIPPED', {
+    vi: 'Nhân viên đã dừng camera và tự đối chiếu người với ảnh trên thẻ bằng mắt.',
+    en: 'Staff stopped the camera and compared the person with the card photo by eye.',
+  });
+}
+
+function noFaceStep(): IdkError {
+  return new IdkError('STALE_RESULT', {
+    vi: 'Bước đối chiếu khuôn mặt này không còn chạy (đã có kết quả, đã xóa hoặc có thẻ khác).',
+    en: 'This face check is no longer running (it ended, was cleared, or another card was read).',
+  });
+}
+
 export class VerificationPipeline {
   private state: KioskState;
   private readonly listeners = new Set<Listener>();
@@ -242,6 +265,8 @@ export class VerificationPipeline {
   private abort: AbortController | undefined;
   private lastProgressAt = 0;
   private report: ReadReport | undefined;
+  /** The face step in flight: the clerk may end it (skipFace); `ended` settles once the read has moved on. */
+  private faceRun: { id: string; gen: number; skip: AbortController; ended: Promise<void>; end: () => void } | undefined;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly opts: PipelineOptions) {
@@ -304,6 +329,18 @@ export class VerificationPipeline {
     if (this.state.qrWaiting) this.set({ qrWaiting: undefined });
     const card = this.opts.reader.status() === 'card';
     this.set({ phase: card ? 'need-key' : 'idle', result: undefined, progress: undefined, error: undefined, keyError: undefined, camera: undefined });
+  }
+
+  /**
+   * The clerk ends the face step and compares by eye: the result is `not-compared`
+   * (FACE_SKIPPED), so the decision is never `accept`. Resolves once the result is set.
+   */
+  async skipFace(id: string): Promise<KioskState> {
+    const run = this.faceRun;
+    if (this.state.phase !== 'face' || !run || run.id !== id || run.gen !== this.generation) throw noFaceStep();
+    run.skip.abort();
+    await run.ended;
+    return this.state;
   }
 
   async confirm(id: string): Promise<RecordView> {
@@ -423,11 +460,15 @@ export class VerificationPipeline {
       if (gen !== this.generation) return;
       const id = randomBytes(12).toString('base64url');
       const step = this.opts.biometric;
+      const skip = new AbortController();
       if (step?.live) {
+        let end = (): void => undefined;
+        const ended = new Promise<void>((resolve) => (end = resolve));
+        this.faceRun = { id, gen, skip, ended, end };
         // The chip is done; the person now looks at the camera while the clerk already sees the data.
         this.set({ phase: 'face', progress: undefined, camera: { purpose: 'face' }, result: verificationView(id, report, photo, { status: 'pending', method: step.method }, qrCheck) });
       }
-      const biometric = await this.biometric(faceImage, signal, gen);
+      const biometric = await this.biometric(faceImage, signal, gen, skip.signal);
       if (gen !== this.generation) return;
       this.report = report;
       this.set({ phase: 'result', progress: undefined, camera: undefined, result: verificationView(id, report, photo, biometric, qrCheck) });
@@ -442,6 +483,10 @@ export class VerificationPipeline {
       }
     } finally {
       if (this.readingGen === gen) this.readingGen = undefined;
+      if (this.faceRun?.gen === gen) {
+        this.faceRun.end();
+        this.faceRun = undefined;
+      }
     }
   }
 
@@ -461,7 +506,7 @@ export class VerificationPipeline {
     return { ...value, qr: { keys: key.keys, source: key.source, openedWith } };
   }
 
-  private async biometric(portrait: Uint8Array | undefined, signal: AbortSignal, gen: number): Promise<BiometricView> {
+  private async biometric(portrait: Uint8Array | undefined, signal: AbortSignal, gen: number, skip: AbortSignal): Promise<BiometricView> {
     const step = this.opts.biometric;
     if (!step) return { status: 'not-available' };
     const ui: BiometricUi = {
@@ -470,9 +515,16 @@ export class VerificationPipeline {
       },
     };
     let r: BiometricResult;
+    const stepSignal = AbortSignal.any([signal, skip]);
+    // Deferred so a step that throws at once fails like one that rejects.
+    const running = Promise.resolve().then(() => step.verify(portrait, stepSignal, ui));
+    // A frame being compared still finishes in the worker; its answer no longer counts.
+    running.catch(() => undefined);
     try {
-      r = await step.verify(portrait, signal, ui);
+      // The clerk's skip ends the step at once, not after the frame in the worker.
+      r = await Promise.race([running, abortedWith(skip)]);
     } catch (e) {
+      if (skip.aborted && !signal.aborted && gen === this.generation) return { status: 'not-compared', method: step.method, reason: toApiError(faceSkipped()) };
       // Aborted (clear, next card): the caller drops it. Anything else leaves the decision to staff, not an error screen.
       if (signal.aborted || gen !== this.generation) throw e;
       return biometricFailure(step.method, e);

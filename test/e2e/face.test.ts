@@ -129,6 +129,49 @@ describe('face step with the camera', () => {
     await shot(page, 'face-6-not-compared');
   });
 
+  it('the clerk ends the face step ("compare by eye"): camera off, not compared, review on a green card, the event has no score', async () => {
+    const cam = writeY4m(join(dir, 'grey-skip.y4m'), solidFrame(640, 480, [128, 128, 128]));
+    const { page, kiosk, store } = await open({ face: { attempts: 1000 }, camera: cam, settings: { profile: 'airport' } });
+    await page.getByTestId('demo-place').click();
+    await expect.poll(() => page.getByTestId('camera-prompt').getAttribute('data-code'), { timeout: 30_000 }).toBe('NO_FACE');
+    const skip = page.getByTestId('skip-face');
+    expect(await skip.textContent()).toBe(STRINGS.vi.skipFace);
+    expect(await unlabelled(page)).toEqual([]);
+    await shot(page, 'face-6b-skip-button');
+    await skip.click();
+    await expect.poll(() => page.getByTestId('phase').getAttribute('data-phase'), { timeout: 10_000 }).toBe('result');
+    expect(await page.getByTestId('skip-face').count()).toBe(0);
+    const line = page.getByTestId('biometric');
+    expect(await line.getAttribute('data-status')).toBe('not-compared');
+    expect(await line.getAttribute('data-code')).toBe('FACE_SKIPPED');
+    expect(await line.textContent()).toContain(STRINGS.vi.compareByEye);
+    expect(await page.getByTestId('authenticity').getAttribute('data-level')).toBe('green');
+    expect(await page.getByTestId('decision').getAttribute('data-decision')).toBe('review');
+    await expect.poll(() => page.evaluate(() => document.querySelector('video')?.srcObject ?? null)).toBe(null);
+    expect(kiosk.state.camera).toBeUndefined();
+    expect(await contrastProblems(page)).toEqual([]);
+    await shot(page, 'face-6c-skipped');
+    await page.getByTestId('confirm').click();
+    await expect.poll(() => page.getByTestId('record').getAttribute('data-status')).toBe('stored');
+    const events = [...exportEvents(store!)];
+    expect(events).toHaveLength(1);
+    expect(events[0]!.body.result).toBe('review');
+    expect(events[0]!.body.bio).toEqual({ method: 'face', score: null, decision: 'not-compared' });
+  });
+
+  it('self-service: the person cannot skip the face step; when it gives up, the screen asks them to see staff', async () => {
+    const cam = writeY4m(join(dir, 'grey-ss.y4m'), solidFrame(640, 480, [128, 128, 128]));
+    const { page } = await open({ face: { attempts: 8 }, camera: cam, settings: { profile: 'self-service' }, touch: true });
+    await page.getByTestId('demo-place').click();
+    await expect.poll(() => page.getByTestId('face-step').count(), { timeout: 30_000 }).toBe(1);
+    expect(await page.getByTestId('skip-face').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('self-service').getAttribute('data-phase'), { timeout: 60_000 }).toBe('result');
+    expect(await page.getByTestId('biometric').getAttribute('data-status')).toBe('not-compared');
+    expect(await page.getByTestId('ask-staff').textContent()).toBe(STRINGS.vi.ssFaceAskStaff);
+    expect(await contrastProblems(page)).toEqual([]);
+    await shot(page, 'face-6d-self-service-ask-staff');
+  });
+
   it('no camera at all: the screen says so, the read still ends in a result staff can confirm', async () => {
     const { page, kiosk } = await open({ face: true, camera: 'none', settings: { profile: 'airport' } });
     await page.getByTestId('demo-place').click();

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CardImage } from '../../drivers/emulator/card-image.js';
 import { STRINGS } from '../../renderer/i18n.js';
+import { dispatch } from '../../main/api/dispatch.js';
 import { loadDemo } from '../helpers/cards.js';
 import { qrFromCard } from '../helpers/qr.js';
 import { type Rig, contrastProblems, rig, shot, unlabelled } from './harness.js';
@@ -135,5 +136,94 @@ describe('keyboard-wedge QR scanner at the desk', () => {
     expect(await page.getByTestId('decision').getAttribute('data-decision')).toBe('review');
     expect(await contrastProblems(page)).toEqual([]);
     await shot(page, 'qr-3-mismatch');
+  });
+
+  it('a scan before the card, with no field on screen, keeps its Vietnamese letters: the desk waits for the card, then opens it', async () => {
+    const { page, kiosk } = r;
+    await page.getByTestId('next').click();
+    await page.getByTestId('demo-remove').click();
+    await expect.poll(phase).toBe('idle');
+    // The name's "ữ"/"ẫ" come as text input only (no key on the layout makes them).
+    await page.keyboard.type(`${qrFromCard(card)}\n`, { delay: 5 });
+    await expect.poll(() => page.getByTestId('qr-waiting').count(), { timeout: 10_000 }).toBe(1);
+    expect(kiosk.state.keyError).toBeUndefined();
+    expect(await page.getByTestId('wedge-sink').inputValue()).toBe('');
+    await page.getByTestId('demo-place').click();
+    await page.getByTestId('result').waitFor({ timeout: 30_000 });
+    expect(kiosk.state.result!.qr).toMatchObject({ source: 'wedge', opened: { kind: 'can' } });
+    expect(await page.getByTestId('qr-mismatch').count()).toBe(0);
+  });
+});
+
+describe('QR at the self-service kiosk', () => {
+  let ss: Rig;
+  beforeAll(async () => {
+    ss = await rig({ card, settings: { profile: 'self-service', idleSeconds: 30 }, touch: true });
+  });
+  afterAll(async () => {
+    await ss?.close();
+  });
+  const ssPhase = () => ss.page.getByTestId('self-service').getAttribute('data-phase');
+
+  it('a scan before the card: "QR read, now place your card" in large type, then the card opens with the QR; the QR hint stays offered', async () => {
+    const { page, kiosk } = ss;
+    await page.getByTestId('welcome').waitFor();
+    // No scanner known yet (no serial port, no camera, this browser never saw a wedge scan): no hint.
+    expect(await page.getByTestId('qr-hint').count()).toBe(0);
+    await page.keyboard.type(`${qrFromCard(card)}\n`, { delay: 5 });
+    const waiting = page.getByTestId('qr-waiting');
+    await waiting.waitFor({ timeout: 10_000 });
+    expect(await waiting.textContent()).toBe(STRINGS.vi.ssQrWaiting);
+    expect(await waiting.getAttribute('class')).toContain('ss-big');
+    expect(kiosk.state.qrWaiting).toBe('wedge');
+    // The hidden field that lets letters outside the layout (ữ, ẫ) arrive keeps nothing of the scan.
+    expect(await page.getByTestId('wedge-sink').inputValue()).toBe('');
+    expect(await contrastProblems(page)).toEqual([]);
+    await shot(page, 'qr-4-self-service-waiting');
+    await page.getByTestId('demo-place').tap();
+    await expect.poll(ssPhase, { timeout: 30_000 }).toBe('result');
+    expect(kiosk.state.result!.qr).toMatchObject({ source: 'wedge', opened: { kind: 'can' } });
+    expect(await page.getByTestId('fullName').textContent()).toBeTruthy();
+    await page.getByTestId('cancel').tap();
+    await page.getByTestId('demo-remove').tap();
+    // This browser has now seen a scanner type: the welcome offers the QR, with its picture.
+    await expect.poll(ssPhase).toBe('idle');
+    const hint = page.getByTestId('qr-hint');
+    await hint.waitFor();
+    expect(await hint.locator('img').getAttribute('src')).toBe('img/scan-qr.svg');
+    expect(await hint.textContent()).toContain(STRINGS.vi.ssQrHint);
+    expect(await unlabelled(page)).toEqual([]);
+    expect(await contrastProblems(page)).toEqual([]);
+    await shot(page, 'qr-5-self-service-hint');
+  });
+
+  it('a bad QR is a large error on the welcome screen; the time-out wipes it, and a waiting QR, here and in main', async () => {
+    const { page, kiosk } = ss;
+    await expect.poll(ssPhase).toBe('idle');
+    const cut = qrFromCard(card).split('|').slice(0, 3).join('|');
+    await page.keyboard.type(`${cut}\n`, { delay: 5 });
+    const err = page.getByTestId('key-error');
+    await err.waitFor({ timeout: 10_000 });
+    expect(await err.textContent()).toContain('Mã QR CCCD bị thiếu dữ liệu');
+    expect(await err.getAttribute('class')).toContain('ss-big');
+    expect(await page.locator('body').textContent()).not.toContain(cut.split('|')[2]);
+    await shot(page, 'qr-6-self-service-bad');
+
+    // A short time-out from here on (the operator's setting, as from the settings screen).
+    const unlock = await dispatch(kiosk, 'unlockSettings', { pin: '123456' });
+    if (!unlock.ok) throw new Error(unlock.error.code);
+    await dispatch(kiosk, 'updateSettings', { session: (unlock.result as { session: string }).session, idleSeconds: 5 });
+    await err.waitFor({ state: 'detached', timeout: 15_000 });
+    await expect.poll(() => kiosk.state.keyError).toBeUndefined();
+
+    await page.keyboard.type(`${qrFromCard(card)}\n`, { delay: 5 });
+    await page.getByTestId('qr-waiting').waitFor({ timeout: 10_000 });
+    expect(kiosk.state.qrWaiting).toBe('wedge');
+    // Walk away: the waiting QR must not open the next person's card.
+    await page.getByTestId('qr-waiting').waitFor({ state: 'detached', timeout: 15_000 });
+    await expect.poll(() => kiosk.state.qrWaiting).toBeUndefined();
+    expect(await page.getByTestId('welcome').count()).toBe(1);
+    await page.getByTestId('demo-place').tap();
+    await expect.poll(ssPhase, { timeout: 10_000 }).toBe('need-key');
   });
 });

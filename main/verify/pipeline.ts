@@ -88,6 +88,8 @@ export interface VerificationRecord {
   report: ReadReport;
   decision: Decision;
   biometric: BiometricView;
+  /** Present when a scanned QR opened the chip: where it came from and where it disagreed with the chip. */
+  qr?: QrCheckView;
 }
 
 /** The store (offline-cache): keeps the signed event and forwards it. */
@@ -368,7 +370,7 @@ export class VerificationPipeline {
     this.set({ result: { ...result, record: { status: 'pending' } } });
     let record: RecordView;
     try {
-      const { eventId } = await recorder.record({ id, at: new Date().toISOString(), report: this.report, decision: result.decision, biometric: result.biometric });
+      const { eventId } = await recorder.record({ id, at: new Date().toISOString(), report: this.report, decision: result.decision, biometric: result.biometric, ...(result.qr ? { qr: result.qr } : {}) });
       record = { status: 'stored', eventId };
     } catch (e) {
       record = { status: 'failed', error: toApiError(e) };

@@ -156,7 +156,7 @@ describe('face step with the camera', () => {
     const events = [...exportEvents(store!)];
     expect(events).toHaveLength(1);
     expect(events[0]!.body.result).toBe('review');
-    expect(events[0]!.body.bio).toEqual({ method: 'face', score: null, decision: 'not-compared' });
+    expect(events[0]!.body.bio).toEqual({ method: 'face', score: null, decision: 'not-compared', quality: ['FACE_SKIPPED'] });
   });
 
   it('self-service: the person cannot skip the face step; when it gives up, the screen asks them to see staff', async () => {

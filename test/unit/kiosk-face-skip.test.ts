@@ -85,7 +85,7 @@ describe('clerk ends the face step', () => {
     expect(more).toBeUndefined();
     expect(bodyProblem(ev!.body)).toBeNull();
     expect(ev!.body.result).toBe('review');
-    expect(ev!.body.bio).toEqual({ method: 'face', score: null, decision: 'not-compared' });
+    expect(ev!.body.bio).toEqual({ method: 'face', score: null, decision: 'not-compared', quality: ['FACE_SKIPPED'] });
     await kiosk.close();
   });
 

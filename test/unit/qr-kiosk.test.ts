@@ -10,19 +10,22 @@ import { Kiosk } from '../../main/kiosk.js';
 import { kioskDemoCommand, kioskStartCommand } from '../../main/commands/start.js';
 import { packageRoot } from '../../main/paths.js';
 import { EmulatedReader } from '../../main/verify/emulated-reader.js';
-import { type BiometricStep, withQrCheck } from '../../main/verify/pipeline.js';
+import { type BiometricStep, type Recorder, withQrCheck } from '../../main/verify/pipeline.js';
+import { storeRecorder } from '../../main/kiosk-store.js';
+import { exportEvents } from '../../offline-cache/outbox.js';
+import { openLocalStore } from '../../offline-cache/store.js';
 import { loadTrustFolder } from '../../main/verify/trust-folder.js';
 import type { CardImage } from '../../drivers/emulator/card-image.js';
 import type { Person } from '../../drivers/emulator/card-builder.js';
 import type { QrCheckView } from '../../main/api/contract.js';
-import { demoPerson, freshCard, loadDemo } from '../helpers/cards.js';
+import { demoPerson, freshCard, loadDemo, tempDir } from '../helpers/cards.js';
 import { qrFromCard } from '../helpers/qr.js';
 
 const bacOnly = (p: Person): Person => ({ ...p, paceParameterId: null, chip: { ...p.chip, pace: false } });
 
-function setup(card: CardImage, extra: { biometric?: BiometricStep; trust?: Awaited<ReturnType<typeof loadTrustFolder>> } = {}) {
+function setup(card: CardImage, extra: { biometric?: BiometricStep; trust?: Awaited<ReturnType<typeof loadTrustFolder>>; recorder?: Recorder } = {}) {
   const reader = new EmulatedReader(card, { latency: null });
-  const kiosk = new Kiosk({ reader, mode: 'demo', biometric: extra.biometric, trust: extra.trust, log: () => {} });
+  const kiosk = new Kiosk({ reader, mode: 'demo', biometric: extra.biometric, trust: extra.trust, recorder: extra.recorder, log: () => {} });
   const until = (p: (s: KioskState) => boolean) => expect.poll(() => p(kiosk.state), { timeout: 20_000 }).toBe(true);
   return { reader, kiosk, until, call: (m: string, p: unknown) => dispatch(kiosk, m, p) };
 }
@@ -106,16 +109,18 @@ describe('QR keys in the kiosk pipeline', () => {
     expect(kiosk.state.keyError!.code).toBe('QR_KEY_NOT_FOUND');
   });
 
-  it('a QR that disagrees with the chip: the mismatch is in the view and a would-be accept becomes review', async () => {
+  it('a QR that disagrees with the chip: the mismatch is in the view and the event, and a would-be accept becomes review', async () => {
     const card = await loadDemo('cccd');
     const trust = await loadTrustFolder(join(packageRoot(), 'drivers/emulator/demo/pki'));
     const biometric: BiometricStep = { method: 'fingerprint', verify: async () => ({ method: 'fingerprint', score: 0.9, threshold: 0.5 }) };
-    const { reader, kiosk, until, call } = setup(card, { trust, biometric });
+    const store = openLocalStore({ dataDir: tempDir('idk-qr-kiosk-') });
+    const { reader, kiosk, until, call } = setup(card, { trust, biometric, recorder: storeRecorder(store) });
     reader.setPresent(true);
     // The same card, QR matching: green, matched, accepted.
     kiosk.handleQrText(qrFromCard(card), 'wedge');
     await until((s) => s.phase === 'result');
     expect(kiosk.state.result!).toMatchObject({ decision: 'accept', authenticity: { level: 'green' }, qr: { mismatches: [] } });
+    expect(await call('confirm', { id: kiosk.state.result!.id })).toMatchObject({ ok: true, result: { record: { status: 'stored' } } });
     await call('clear', {});
     kiosk.handleQrText(qrFromCard(card, { fullName: 'Lê Thị Mẫn', placeOfResidence: 'Số 2 Đường Khác, Phường Mẫu, Thành phố Mô Phỏng' }), 'wedge');
     await until((s) => s.phase === 'result');
@@ -128,6 +133,16 @@ describe('QR keys in the kiosk pipeline', () => {
     expect(v.decision).toBe('review');
     // The QR's differing text is not in the state: only the field names.
     expect(JSON.stringify(kiosk.state)).not.toContain('Mẫn');
+    expect(await call('confirm', { id: v.id })).toMatchObject({ ok: true, result: { record: { status: 'stored' } } });
+    // The events say the QR opened the chip, and which one disagreed; not what it said.
+    const events = [...exportEvents(store)];
+    expect(events.map((e) => [e.body.access, e.body.result])).toEqual([
+      ['PACE-GM+QR', 'accepted'],
+      ['PACE-GM+QR-MISMATCH', 'review'],
+    ]);
+    expect(JSON.stringify(events)).not.toContain('Mẫn');
+    await kiosk.close();
+    store.close();
   });
 
   it('withQrCheck only ever lowers accept to review', () => {

@@ -19,7 +19,7 @@ import { openLocalStore } from '../offline-cache/store.js';
 import { storeRecorder } from './kiosk-store.js';
 import { defaultDataDir } from './record.js';
 import { PcscCardReader, type PcscCardReaderOptions } from './verify/pcsc-reader.js';
-import { type KioskSync, type KioskSyncOptions, startKioskSync } from './kiosk-sync.js';
+import { type KioskSync, type KioskSyncOptions, startKioskSync, syncUrlFor } from './kiosk-sync.js';
 import { type SettingsStore, settingsFile } from './kiosk-settings.js';
 import { CameraFeed } from './verify/camera-feed.js';
 import { DEFAULT_FIRST_FRAME_MS, type KioskFaceOptions, cameraDevice, cameraFaceStep, openFaceWorker, scanQrFromCamera } from './kiosk-camera.js';
@@ -32,6 +32,8 @@ import { type JpegQrDecoder, openQrDecoder } from './qr-scan.js';
 /** Queue depth, last sync and link quality, from the store (offline-cache) once it is plugged in. */
 export interface StoreStatus {
   status(): Promise<Extract<StatusView['store'], { available: true }>>;
+  /** Forward to another ingest server from now on (the settings screen); resolves with the server in effect. */
+  setSyncServer?(url: string, token: string | undefined): Promise<string>;
 }
 
 export interface KioskOptions {
@@ -314,6 +316,17 @@ export class Kiosk implements ApiHost {
         this.emit({ event: 'settings', data: this.settings });
         return { settings: this.settings };
       },
+      setSyncServer: async ({ session, url, token }) => {
+        this.checkSession(session);
+        const set = this.opts.store?.setSyncServer;
+        if (!set) {
+          throw new IdkError('SYNC_NOT_AVAILABLE', {
+            vi: 'Ki-ốt này không có kho lưu trữ cục bộ nên không đồng bộ được.',
+            en: 'This kiosk has no local store, so there is nothing to forward.',
+          });
+        }
+        return { server: await set.call(this.opts.store, url, token) };
+      },
       lockSettings: async ({ session }) => {
         this.sessions.delete(session);
         return { locked: true };
@@ -439,11 +452,19 @@ export async function kioskFor(o: KioskForOptions): Promise<Kiosk> {
   const stored = storeRecorder(store);
   // Each confirmed verification is committed locally first, then the sender is woken for it.
   const recorder: Recorder & StoreStatus = {
-    status: () => stored.status(),
+    status: async () => ({ ...(await stored.status()), server: sync?.url ?? null }),
     async record(v) {
       const r = await stored.record(v);
       sync?.notify();
       return r;
+    },
+    async setSyncServer(url, token) {
+      // Checked before the running client stops: a typo leaves forwarding as it was.
+      syncUrlFor(store, url);
+      await sync?.stop();
+      sync = startKioskSync({ store, url, token, site: process.env.IDKIOSK_SITE, log, ...o.syncTiming });
+      log(`sync: forwarding to ${url} (set on the settings screen)`);
+      return url;
     },
   };
   const settingsStore = settingsFile(dir, log);

@@ -62,6 +62,15 @@ export class App {
   }
 
   /** A request; a failure is shown to the person, never thrown into the void. */
+  /** A read the screen draws from (no action of the user's): it neither shows nor clears the error toast. */
+  async peek<M extends Method>(method: M, params: Params<M>): Promise<Result<M> | undefined> {
+    try {
+      return await this.api.call(method, params);
+    } catch {
+      return undefined;
+    }
+  }
+
   async call<M extends Method>(method: M, params: Params<M>): Promise<Result<M> | undefined> {
     try {
       const r = await this.api.call(method, params);

@@ -77,6 +77,7 @@ export function settingsView(app: App): HTMLElement {
       h('button', { type: 'submit', class: 'primary', 'data-testid': 'save' }, t.save),
       saved,
     ),
+    syncForm(app, session),
     h(
       'button',
       {
@@ -113,4 +114,39 @@ function cameraSelect(app: App, note: HTMLElement): HTMLSelectElement {
     () => (note.textContent = t.cameraNoneFound),
   );
   return select;
+}
+
+/**
+ * Where verifications are forwarded. A form of its own: the token is a secret needed once per
+ * server, so it is sent only with this button and never shown back.
+ */
+function syncForm(app: App, session: string): HTMLElement {
+  const t = strings(app.settings.lang);
+  const url = h('input', { id: 'sync-url', type: 'url', inputmode: 'url', autocomplete: 'off', placeholder: 'https://', maxlength: 308, required: true, 'data-testid': 'sync-url' });
+  const token = h('input', { id: 'sync-token', type: 'password', autocomplete: 'off', maxlength: 200, 'data-testid': 'sync-token' });
+  const current = h('p', { 'data-testid': 'sync-current' }, `${t.syncServer}: …`);
+  const show = (server: string | null | undefined) => (current.textContent = `${t.syncServer}: ${server ?? t.syncNone}`);
+  void app.peek('status', {}).then((s) => s && show(s.store.available ? s.store.server : null));
+  const row = (label: string, id: string, el: HTMLElement) => h('div', { class: 'form-row' }, h('label', { for: id }, label), el);
+  return h(
+    'form',
+    {
+      'data-testid': 'sync-form',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        void app.call('setSyncServer', { session, url: url.value.trim(), ...(token.value ? { token: token.value } : {}) }).then((r) => {
+          token.value = '';
+          if (!r) return;
+          show(r.server);
+          // Clearing the error toast redraws the screen; the notice survives that, as the main form's does.
+          app.notice = t.syncSaved;
+          app.render(true);
+        });
+      },
+    },
+    current,
+    row(t.syncServer, 'sync-url', url),
+    row(t.syncToken, 'sync-token', token),
+    h('button', { type: 'submit', class: 'secondary', 'data-testid': 'sync-save' }, t.syncSave),
+  );
 }

@@ -50,7 +50,7 @@ function fill(app: App, box: HTMLElement, s: StatusView): void {
       ? h(
           'div',
           { 'data-testid': 'store', 'data-available': 'true', 'data-queue': String(store.queueDepth), 'data-link': store.link, 'data-last-sync': store.lastSync ?? '' },
-          h('dl', {}, field(t.queue, String(store.queueDepth)), field(t.lastSync, store.lastSync ? vnDateTime(store.lastSync) : t.never), field(t.link, t.linkState[store.link])),
+          h('dl', {}, field(t.queue, String(store.queueDepth)), field(t.lastSync, store.lastSync ? vnDateTime(store.lastSync) : t.never), field(t.link, t.linkState[store.link]), field(t.syncServer, store.server ?? t.syncNone)),
           perHourChart(store.perHour, t.perHour),
         )
       : h('div', { 'data-testid': 'store', 'data-available': 'false' }, h('dl', {}, field(t.queue, t.deviceState['not-available']), field(t.lastSync, t.deviceState['not-available']), field(t.link, t.deviceState['not-available'])), h('h3', {}, t.perHour), h('p', { class: 'placeholder' }, t.storeNotAvailable)),

@@ -159,7 +159,7 @@ export interface StatusView {
   devices: Array<{ kind: 'reader' | 'camera' | 'fingerprint' | 'qr'; name: string; state: 'ok' | 'absent' | 'not-available' }>;
   store:
     | { available: false }
-    | { available: true; queueDepth: number; lastSync: string | null; link: 'good' | 'weak' | 'down'; perHour: Array<{ hour: string; count: number }> };
+    | { available: true; queueDepth: number; lastSync: string | null; link: 'good' | 'weak' | 'down'; perHour: Array<{ hour: string; count: number }>; /** The ingest server this kiosk forwards to; null = none configured. */ server?: string | null };
   uptimeSeconds: number;
   version: string;
 }
@@ -183,6 +183,8 @@ export interface Requests {
   unlockSettings: { params: { pin: string }; result: { session: string } };
   updateSettings: { params: { session: string; profile?: Profile; idleSeconds?: number; station?: string; newPin?: string }; result: { settings: SettingsView } };
   lockSettings: { params: { session: string }; result: { locked: true } };
+  /** Behind the PIN: forward to this ingest server (enrolling with the token when not yet enrolled there). */
+  setSyncServer: { params: { session: string; url: string; token?: string }; result: { server: string } };
   /** Demo mode only: the software chip enters or leaves the reader's field. */
   demoCard: { params: { present: boolean }; result: { state: KioskState } };
   /** The text of a scanned QR code (keyboard-wedge scanner seen by the page, camera, typed); bad text is a QR_* error. */

@@ -94,6 +94,8 @@ const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
     { profile: oneOf(PROFILES), idleSeconds: int(5, 600), station: str(/^\P{Cc}{1,60}$/u, 60), newPin: str(/^\d{4,12}$/, 12) },
   ),
   lockSettings: obj({ session }),
+  // The scheme is checked by syncUrlFor, whose BAD_SYNC_URL tells the operator what is wrong.
+  setSyncServer: obj({ session, url: str(/^\S{1,308}$/, 308) }, { token: str(/^\S{1,200}$/, 200) }),
   demoCard: obj({ present: bool }),
   // Longer than any CCCD QR on purpose: the parser answers over-long text with QR_TOO_LONG, a clearer message than BAD_REQUEST.
   qrText: obj({ text: str(undefined, 4096), source: oneOf(['camera', 'wedge', 'serial', 'typed'] as const) }),

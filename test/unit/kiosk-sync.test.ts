@@ -2,46 +2,28 @@
 // confirmed verification, shows the real queue and link on the status screen, keeps
 // everything through an outage and sends it when the server is back. The server is the
 // real ingest server (SQLite) on a real socket; the card is the demo software chip.
-import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KioskState, StatusView } from '../../main/api/contract.js';
+import { dispatch } from '../../main/api/dispatch.js';
 import { type Kiosk, kioskFor } from '../../main/kiosk.js';
 import { linkState } from '../../main/kiosk-store.js';
 import { demoCard } from '../../main/paths.js';
-import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
-import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
-import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
+import type { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
+import { INGEST_TOKEN, type Ingest, ingest as startIngest } from '../helpers/ingest.js';
 import { tempDir } from '../helpers/cards.js';
 
-const TOKEN = 'enrol-token-kiosk-sync';
+const TOKEN = INGEST_TOKEN;
 const FAST = { pollMs: 200, backoff: { baseMs: 50, capMs: 400 } };
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-interface Ingest {
-  url: string;
-  db: SqliteServerStore;
-  stop(): Promise<void>;
-}
-
-/** The ingest server over one folder: stopped and started again on the same port it keeps its data. */
-async function ingest(dir = tempDir('idk-srv-'), port = 0): Promise<Ingest & { dir: string }> {
-  const db = new SqliteServerStore(join(dir, 'ingest.sqlite'));
-  const server: Server = createSyncServer({ store: db, keys: loadOrCreateServerKeys(join(dir, 'server-key.json')), enrolToken: TOKEN });
-  const url = await listen(server, port);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-    await db.close();
-  };
-  cleanup.push(stop);
-  return { url, db, dir, stop };
+/** The in-process ingest server, stopped after each test. */
+async function ingest(dir?: string, port?: number): Promise<Ingest> {
+  const srv = await startIngest(dir, port);
+  cleanup.push(srv.stop);
+  return srv;
 }
 
 async function kiosk(o: Parameters<typeof kioskFor>[0]): Promise<{ kiosk: Kiosk; logs: string[] }> {
@@ -123,6 +105,30 @@ describe('kiosk with a sync server', () => {
     await verifyOne(again.kiosk);
     await expect.poll(() => serverEvents(srv.db), { timeout: 15_000 }).toBe(2);
     expect((await srv.db.stats()).devices).toHaveLength(1);
+  }, 60_000);
+
+  it('the settings screen sets the server behind the PIN: what was kept offline goes there, a typo changes nothing', async () => {
+    const srv = await ingest();
+    const dataDir = tempDir('idk-data-');
+    const { kiosk: k } = await kiosk({ dataDir, pin: '2468' });
+    await verifyOne(k);
+    expect(await store(k)).toMatchObject({ queueDepth: 1, server: null });
+    // Not without the operator's session.
+    await expect(dispatch(k, 'setSyncServer', { session: 'forged-session-000000', url: srv.url, token: TOKEN })).resolves.toMatchObject({ ok: false, error: { code: 'SETTINGS_LOCKED' } });
+    const { session } = await k.handlers.unlockSettings({ pin: '2468' });
+    await expect(dispatch(k, 'setSyncServer', { session, url: 'ftp://example.invalid/', token: TOKEN })).resolves.toMatchObject({ ok: false, error: { code: 'BAD_SYNC_URL' } });
+    expect(await dispatch(k, 'setSyncServer', { session, url: srv.url, token: TOKEN })).toEqual({ ok: true, result: { server: srv.url } });
+    await expect.poll(() => serverEvents(srv.db), { timeout: 15_000 }).toBe(1);
+    await expect.poll(async () => (await store(k)).queueDepth, { timeout: 10_000 }).toBe(0);
+    expect((await store(k)).server).toBe(srv.url);
+    // A URL the sync client cannot use is refused before the running client stops.
+    await expect(dispatch(k, 'setSyncServer', { session, url: 'http://[::1' })).resolves.toMatchObject({ ok: false, error: { code: 'BAD_SYNC_URL' } });
+    await verifyOne(k);
+    await expect.poll(() => serverEvents(srv.db), { timeout: 15_000 }).toBe(2);
+    // After a restart without --sync the enrolled server is still the one.
+    await k.close();
+    const again = await kiosk({ dataDir });
+    expect((await store(again.kiosk)).server).toBe(srv.url);
   }, 60_000);
 
   it('without an enrolment token it records all the same, shows the link down and logs what is missing', async () => {

@@ -7,6 +7,11 @@ import { strings } from './i18n.js';
 
 const PROFILES: Profile[] = ['airport', 'residence', 'hospital', 'self-service'];
 
+/** A labelled control on one line of a settings form. */
+function row(label: string, id: string, el: HTMLElement): HTMLElement {
+  return h('div', { class: 'form-row' }, h('label', { for: id }, label), el);
+}
+
 export function settingsView(app: App): HTMLElement {
   const lang = app.settings.lang;
   const t = strings(lang);
@@ -43,7 +48,6 @@ export function settingsView(app: App): HTMLElement {
   const saved = h('p', { role: 'status', 'data-testid': 'saved' }, app.notice ?? '');
   const cameraNote = h('p', { class: 'hint', role: 'status', 'data-testid': 'camera-note' });
   const camera = cameraSelect(app, cameraNote);
-  const row = (label: string, id: string, el: HTMLElement) => h('div', { class: 'form-row' }, h('label', { for: id }, label), el);
   return h(
     'main',
     { class: 'settings', id: 'main', 'data-testid': 'settings' },
@@ -127,7 +131,6 @@ function syncForm(app: App, session: string): HTMLElement {
   const current = h('p', { 'data-testid': 'sync-current' }, `${t.syncServer}: …`);
   const show = (server: string | null | undefined) => (current.textContent = `${t.syncServer}: ${server ?? t.syncNone}`);
   void app.peek('status', {}).then((s) => s && show(s.store.available ? s.store.server : null));
-  const row = (label: string, id: string, el: HTMLElement) => h('div', { class: 'form-row' }, h('label', { for: id }, label), el);
   return h(
     'form',
     {

@@ -96,15 +96,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async events(deviceId: string): Promise<StoredEventRow[]> {
-    const rows = this.db.prepare('SELECT seq, id, body, hash, sig, subject, clock_flag FROM events WHERE device_id = ? ORDER BY seq').all(deviceId) as {
-      seq: number;
-      id: string;
-      body: string;
-      hash: Uint8Array;
-      sig: Uint8Array | null;
-      subject: Uint8Array;
-      clock_flag: string | null;
-    }[];
+    const rows = this.db.prepare('SELECT seq, id, body, hash, sig, subject, clock_flag FROM events WHERE device_id = ? ORDER BY seq').all(deviceId) as Array<Omit<StoredEventRow, 'clockFlag'> & { clock_flag: string | null }>;
     return rows.map((r) => ({ seq: r.seq, id: r.id, body: r.body, hash: new Uint8Array(r.hash), sig: r.sig && new Uint8Array(r.sig), subject: new Uint8Array(r.subject), clockFlag: r.clock_flag }));
   }
 

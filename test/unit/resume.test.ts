@@ -11,6 +11,17 @@ import { failure } from '../helpers/errors.js';
 
 const CAN = { kind: 'can', can: '012345' } as const;
 
+/** A progress listener that lifts the card `afterApdus` exchanges into DG2, once. */
+function liftInDg2(chip: SoftwareChip, afterApdus: number): (p: { file: string }) => void {
+  let lifted = false;
+  return (p) => {
+    if (p.file === 'DG2' && !lifted) {
+      lifted = true;
+      chip.removeAfterApdus(afterApdus);
+    }
+  };
+}
+
 describe('resume after the card is lifted and placed again', () => {
   it('at every APDU index: the same files as an uninterrupted read, with one resume', async () => {
     const card = await loadDemo('cccd');
@@ -68,16 +79,10 @@ describe('resume after the card is lifted and placed again', () => {
     const other = await freshCard(await demoPerson('cccd'));
     other.secrets.can = card.secrets.can;
     const chip = new SoftwareChip(card);
-    let lifted = false;
     const e = await failure(
       readDocumentResumable(chip, {
         access: CAN,
-        onProgress: (p) => {
-          if (p.file === 'DG2' && !lifted) {
-            lifted = true;
-            chip.removeAfterApdus(0);
-          }
-        },
+        onProgress: liftInDg2(chip, 0),
         reconnect: async () => new SoftwareChip(other),
       }),
     );
@@ -87,16 +92,10 @@ describe('resume after the card is lifted and placed again', () => {
 
   it('says how far the read got when the card does not come back', async () => {
     const chip = new SoftwareChip(await loadDemo('cccd'));
-    let lifted = false;
     const e = await failure(
       readDocumentResumable(chip, {
         access: CAN,
-        onProgress: (p) => {
-          if (p.file === 'DG2' && !lifted) {
-            lifted = true;
-            chip.removeAfterApdus(1);
-          }
-        },
+        onProgress: liftInDg2(chip, 1),
         reconnect: () =>
           Promise.reject(new IdkError('NO_CARD', { vi: 'Chưa có thẻ.', en: 'No card.' })),
       }),

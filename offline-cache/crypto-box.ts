@@ -2,7 +2,7 @@
 // device's data key), and a sealed box to the ingest server's X25519 key for whatever leaves
 // the device. Why per-field rather than whole-file encryption: see docs/store-and-forward.md.
 import nacl from 'tweetnacl';
-import { IdkError } from '../drivers/apdu/errors.js';
+import { IdkError } from '../core/errors.js';
 
 const NONCE = nacl.secretbox.nonceLength;
 

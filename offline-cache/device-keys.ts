@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { IdkError } from '../drivers/apdu/errors.js';
+import { IdkError } from '../core/errors.js';
 import { writeFileDurably } from './atomic-file.js';
 import { b64, unb64 } from './canonical.js';
 

@@ -10,8 +10,8 @@
 // the signature of any event also vouches for every event before it on the device.
 import { sha256 } from '@noble/hashes/sha2.js';
 import nacl from 'tweetnacl';
-import { concat, equal } from '../drivers/apdu/bytes.js';
-import { IdkError } from '../drivers/apdu/errors.js';
+import { concat, equal } from '../core/bytes.js';
+import { IdkError } from '../core/errors.js';
 import { type Json, b64, canonical } from './canonical.js';
 import { UUID_RE } from './uuidv7.js';
 

@@ -1,7 +1,7 @@
 // The outbox: recording a verification as the next signed event in the device's chain,
 // reading the undelivered run for the sync client, and marking what the server acknowledged.
 import nacl from 'tweetnacl';
-import { IdkError } from '../drivers/apdu/errors.js';
+import { IdkError } from '../core/errors.js';
 import { b64, canonical, type Json, unb64 } from './canonical.js';
 import { openField, sealField, sealTo } from './crypto-box.js';
 import {

@@ -2,7 +2,7 @@
 // period; undelivered events are never purged or evicted. When the queue of undelivered
 // events reaches its limit, or the disk its reserve, recording is refused with a clear
 // error instead of silently dropping anything; alerts are raised well before that.
-import { IdkError } from '../drivers/apdu/errors.js';
+import { IdkError } from '../core/errors.js';
 import { type LocalStore, freeDiskBytes, getMeta, stmt } from './store.js';
 
 export interface Alert {

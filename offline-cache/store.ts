@@ -9,7 +9,7 @@
 import { mkdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { IdkError, isIdkError } from '../drivers/apdu/errors.js';
+import { IdkError, isIdkError } from '../core/errors.js';
 import { type DeviceKeys, type KeyOptions, loadOrCreateDeviceKeys } from './device-keys.js';
 import { migrate } from './migrations.js';
 

@@ -10,10 +10,9 @@ import { errorText, strings } from './i18n.js';
 import { selfServiceView, SelfService } from './self-service.js';
 import { settingsView } from './settings.js';
 import { statusView } from './status.js';
+import { type AppContext, type View, langButton } from './context.js';
 
-export type View = 'desk' | 'status' | 'settings';
-
-export class App {
+export class App implements AppContext {
   state: KioskState;
   settings: SettingsView;
   version: string;
@@ -195,20 +194,4 @@ function rememberWedge(): void {
   } catch {
     // Storage refused (private profile): known for this page's life only.
   }
-}
-
-export function langButton(app: App): HTMLElement {
-  const t = strings(app.settings.lang);
-  return h(
-    'button',
-    {
-      type: 'button',
-      class: 'lang',
-      'data-testid': 'lang',
-      'aria-label': t.switchLangLabel,
-      lang: app.settings.lang === 'vi' ? 'en' : 'vi',
-      onclick: () => void app.call('setLang', { lang: app.settings.lang === 'vi' ? 'en' : 'vi' }),
-    },
-    t.switchLang,
-  );
 }

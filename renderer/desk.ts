@@ -1,14 +1,14 @@
 // The staff desk view: reader and card state, the key prompt, progress while the chip is
 // read, then photo beside camera, the person's data, authenticity, match, one confirm.
 import type { KioskState, Lang, PersonView, Profile, VerificationView } from '../main/api/contract.js';
-import type { App } from './app.js';
+import type { AppContext } from './context.js';
 import { qrCheckLine } from './qr-view.js';
 import { wedgeSink } from './wedge-sink.js';
 import { field, h } from './dom.js';
 import { ageOn, errorText, strings, vnDate } from './i18n.js';
 import { authenticityBadge, biometricLine, faceNotes, faceSummary, fullName, personCard, photo, statsLine } from './person.js';
 
-export function readerPanel(app: App): HTMLElement {
+export function readerPanel(app: AppContext): HTMLElement {
   const t = strings(app.settings.lang);
   const r = app.state.reader;
   return h(
@@ -53,7 +53,7 @@ export function updateProgress(root: ParentNode, state: KioskState, lang: Lang):
   text.textContent = state.progress?.file ? `${strings(lang).reading} ${state.progress.file} — ${pct}%` : `${pct}%`;
 }
 
-export function keyForm(app: App): HTMLElement {
+export function keyForm(app: AppContext): HTMLElement {
   const t = strings(app.settings.lang);
   const err = app.state.keyError;
   let mrz = false;
@@ -158,7 +158,7 @@ function profilePanel(profile: Profile, p: PersonView, lang: Lang): HTMLElement 
   return null;
 }
 
-export function resultPanel(app: App, v: VerificationView): HTMLElement {
+export function resultPanel(app: AppContext, v: VerificationView): HTMLElement {
   const lang = app.settings.lang;
   const t = strings(lang);
   const rec = v.record;
@@ -204,7 +204,7 @@ export function resultPanel(app: App, v: VerificationView): HTMLElement {
   );
 }
 
-export function deskView(app: App): HTMLElement {
+export function deskView(app: AppContext): HTMLElement {
   const lang = app.settings.lang;
   const t = strings(lang);
   const s = app.state;

@@ -1,8 +1,7 @@
 // The self-service kiosk: one step at a time, large touch targets, pictures, and a
 // time-out that wipes the screen (here first, then in main) so the next person sees
 // nothing of the previous one.
-import type { App } from './app.js';
-import { langButton } from './app.js';
+import { type AppContext, type SelfServicePad, langButton } from './context.js';
 import { progressBar, readerPanel } from './desk.js';
 import { h } from './dom.js';
 import { errorText, strings, vnDate } from './i18n.js';
@@ -12,14 +11,14 @@ import { authenticityBadge, biometricLine, faceNotes, faceSummary, fullName, pho
 /** After a confirmation the thank-you stays this long at most. */
 const DONE_MS = 8000;
 
-export class SelfService {
+export class SelfService implements SelfServicePad {
   digits = '';
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Phase and what the person reads in it (a waiting QR, a bad one): a change restarts the time-out. */
   private lastSeen = '';
   private listening = false;
 
-  constructor(private readonly app: App) {}
+  constructor(private readonly app: AppContext) {}
 
   /** Called on every state change while the self-service view is up. */
   onState(): void {
@@ -61,6 +60,11 @@ export class SelfService {
     if (this.digits.length < 6) this.digits += d;
     this.app.render(true);
   }
+
+  erase(): void {
+    this.digits = this.digits.slice(0, -1);
+    this.app.render(true);
+  }
 }
 
 function stepPicture(name: 'place-card' | 'look-camera' | 'done' | 'scan-qr', alt: string): HTMLElement {
@@ -68,7 +72,7 @@ function stepPicture(name: 'place-card' | 'look-camera' | 'done' | 'scan-qr', al
 }
 
 /** A bad QR (or wrong CAN) in large type: the person must read it from where they stand. */
-function keyError(app: App): HTMLElement | null {
+function keyError(app: AppContext): HTMLElement | null {
   const err = app.state.keyError;
   return err ? h('p', { class: 'error ss-big', role: 'alert', 'data-testid': 'key-error', 'data-code': err.code }, errorText(err, app.settings.lang)) : null;
 }
@@ -77,7 +81,7 @@ function keyError(app: App): HTMLElement | null {
  * "Or scan the QR code" with a picture, when the kiosk has a scanner that reads it now: a
  * wedge or serial scanner at any time, the camera only while the keypad is up (it is off before).
  */
-function qrHint(app: App): HTMLElement | null {
+function qrHint(app: AppContext): HTMLElement | null {
   const q = app.qrSources;
   const now = q.has('wedge') || q.has('serial') || (app.state.phase === 'need-key' && q.has('camera'));
   if (!now) return null;
@@ -85,7 +89,7 @@ function qrHint(app: App): HTMLElement | null {
   return h('div', { class: 'ss-qr', 'data-testid': 'qr-hint' }, stepPicture('scan-qr', t.ssQrPicture), h('p', { class: 'ss-big' }, t.ssQrHint));
 }
 
-function keypad(app: App): HTMLElement {
+function keypad(app: AppContext): HTMLElement {
   const t = strings(app.settings.lang);
   const ss = app.selfService;
   const key = (d: string) => h('button', { type: 'button', class: 'key', 'aria-label': t.ssDigit(d), 'data-testid': `key-${d}`, onclick: () => ss.press(d) }, d);
@@ -104,10 +108,7 @@ function keypad(app: App): HTMLElement {
           type: 'button',
           class: 'key secondary',
           'data-testid': 'key-del',
-          onclick: () => {
-            ss.digits = ss.digits.slice(0, -1);
-            app.render(true);
-          },
+          onclick: () => ss.erase(),
         },
         t.ssDelete,
       ),
@@ -127,7 +128,7 @@ function keypad(app: App): HTMLElement {
   );
 }
 
-export function selfServiceView(app: App): HTMLElement {
+export function selfServiceView(app: AppContext): HTMLElement {
   const lang = app.settings.lang;
   const t = strings(lang);
   const s = app.state;

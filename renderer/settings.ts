@@ -1,6 +1,6 @@
 // Settings behind the operator PIN: counter type, self-service time-out, station name, PIN.
 import type { Profile } from '../main/api/contract.js';
-import type { App } from './app.js';
+import type { AppContext } from './context.js';
 import { chooseCamera, chosenCamera, listCameras } from './camera.js';
 import { h } from './dom.js';
 import { strings } from './i18n.js';
@@ -12,7 +12,7 @@ function row(label: string, id: string, el: HTMLElement): HTMLElement {
   return h('div', { class: 'form-row' }, h('label', { for: id }, label), el);
 }
 
-export function settingsView(app: App): HTMLElement {
+export function settingsView(app: AppContext): HTMLElement {
   const lang = app.settings.lang;
   const t = strings(lang);
   const session = app.settingsSession;
@@ -102,7 +102,7 @@ export function settingsView(app: App): HTMLElement {
  * The camera for face checks and QR scans. Kept in this browser profile, not in main's
  * settings: device ids are per origin, only the page that asked can use one.
  */
-function cameraSelect(app: App, note: HTMLElement): HTMLSelectElement {
+function cameraSelect(app: AppContext, note: HTMLElement): HTMLSelectElement {
   const t = strings(app.settings.lang);
   const select = h('select', { id: 'camera-select', 'data-testid': 'camera-select' }, h('option', { value: '' }, t.cameraDefault));
   select.addEventListener('change', () => {
@@ -124,7 +124,7 @@ function cameraSelect(app: App, note: HTMLElement): HTMLSelectElement {
  * Where verifications are forwarded. A form of its own: the token is a secret needed once per
  * server, so it is sent only with this button and never shown back.
  */
-function syncForm(app: App, session: string): HTMLElement {
+function syncForm(app: AppContext, session: string): HTMLElement {
   const t = strings(app.settings.lang);
   const url = h('input', { id: 'sync-url', type: 'url', inputmode: 'url', autocomplete: 'off', placeholder: 'https://', maxlength: 308, required: true, 'data-testid': 'sync-url' });
   const token = h('input', { id: 'sync-token', type: 'password', autocomplete: 'off', maxlength: 200, 'data-testid': 'sync-token' });

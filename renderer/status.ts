@@ -1,7 +1,7 @@
 // The status screen: devices, upload queue, last sync, link quality and verifications per
 // hour; every part that has not landed says so instead of showing made-up numbers.
 import type { StatusView } from '../main/api/contract.js';
-import type { App } from './app.js';
+import type { AppContext } from './context.js';
 import { field, h, replace } from './dom.js';
 import { strings, vnDateTime } from './i18n.js';
 
@@ -33,7 +33,7 @@ export function perHourChart(points: Array<{ hour: string; count: number }>, tit
   return fig;
 }
 
-function fill(app: App, box: HTMLElement, s: StatusView): void {
+function fill(app: AppContext, box: HTMLElement, s: StatusView): void {
   const lang = app.settings.lang;
   const t = strings(lang);
   const store = s.store;
@@ -58,7 +58,7 @@ function fill(app: App, box: HTMLElement, s: StatusView): void {
   );
 }
 
-export function statusView(app: App): HTMLElement {
+export function statusView(app: AppContext): HTMLElement {
   const t = strings(app.settings.lang);
   const box = h('div', { 'aria-live': 'polite' }, h('p', {}, t.connecting));
   const load = () => void app.call('status', {}).then((s) => s && fill(app, box, s));

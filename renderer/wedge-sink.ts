@@ -3,11 +3,11 @@
 // and browsers deliver that only to a focused editable element: with none, "Nữ" arrives as "N"
 // and the QR is refused. Visually hidden, no on-screen keyboard (inputmode none); WedgeCapture
 // keeps the scan itself out of it.
-import type { App } from './app.js';
+import type { AppContext } from './context.js';
 import { h } from './dom.js';
 import { strings } from './i18n.js';
 
-export function wedgeSink(app: App): HTMLElement {
+export function wedgeSink(app: AppContext): HTMLElement {
   const sink = h('input', { type: 'text', class: 'sr-only', 'aria-label': strings(app.settings.lang).wedgeSink, inputmode: 'none', autocomplete: 'off', 'data-testid': 'wedge-sink' });
   app.focusAfterRender = sink;
   return sink;

@@ -1,6 +1,6 @@
 // ISO/IEC 7816-4 command and response APDUs, short and extended length.
-import { concat } from './bytes.js';
-import { IdkError } from './errors.js';
+import { concat } from '../../core/bytes.js';
+import { IdkError } from '../../core/errors.js';
 
 export interface Command {
   cla: number;

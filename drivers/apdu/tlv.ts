@@ -1,7 +1,7 @@
 // BER-TLV as ISO/IEC 7816-4 and ICAO 9303 use it. Hand-written because asn1js parses
 // DER objects, while LDS files need tag-level access with offsets (headers read before
 // a whole file arrives) and strict limits against hostile chips.
-import { malformed } from './errors.js';
+import { malformed } from '../../core/errors.js';
 
 export interface Tlv {
   /** Tag bytes as a number, e.g. 0x61, 0x5F1F, 0x7F61. */

@@ -1,7 +1,7 @@
 // A still frame as every face step sees it: 8-bit RGB, rows top to bottom, no padding.
 // Decoders and the camera hand over frames in this one shape so the matcher never learns
 // where a picture came from.
-import { IdkError } from '../apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 
 export interface Frame {
   readonly width: number;

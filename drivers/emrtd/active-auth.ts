@@ -8,8 +8,8 @@ import { constants, createPrivateKey, privateEncrypt, randomBytes, sign as nodeS
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { type Command, SW } from '../apdu/apdu.js';
-import { bigToBytes, bytesToBig, concat, equal } from '../apdu/bytes.js';
-import { isIdkError } from '../apdu/errors.js';
+import { bigToBytes, bytesToBig, concat, equal } from '../../core/bytes.js';
+import { isIdkError } from '../../core/errors.js';
 import { type AuthCheck, type Random, type SmSession, isPhysical } from './chip-auth.js';
 import { sha } from './crypto.js';
 import { parseDg15 } from './dg15.js';

@@ -1,7 +1,7 @@
 // EF.ATR/INFO (ISO/IEC 7816-4 §12.7.1, referenced by Doc 9303 Part 10 §3.6.2): the chip
 // announces extended length support and its buffer sizes in data object 7F66.
-import { bytesToBig, concat } from '../apdu/bytes.js';
-import { malformed } from '../apdu/errors.js';
+import { bytesToBig, concat } from '../../core/bytes.js';
+import { malformed } from '../../core/errors.js';
 import * as tlv from '../apdu/tlv.js';
 
 export interface AtrInfo {

@@ -2,8 +2,8 @@
 // authentication with 3DES, and 3DES secure messaging afterwards.
 import { randomBytes } from 'node:crypto';
 import type { Command, Response } from '../apdu/apdu.js';
-import { concat, equal, xor } from '../apdu/bytes.js';
-import { IdkError, malformed } from '../apdu/errors.js';
+import { concat, equal, xor } from '../../core/bytes.js';
+import { IdkError, malformed } from '../../core/errors.js';
 import { checkDigit } from './check-digit.js';
 import { KDF_ENC, KDF_MAC, kdf, pad, retailMac, sha, tdesDecrypt, tdesEncrypt } from './crypto.js';
 import { SecureMessaging } from './secure-messaging.js';

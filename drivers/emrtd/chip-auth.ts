@@ -12,8 +12,8 @@
 import { randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { type Command, type Response, SW } from '../apdu/apdu.js';
-import { bigToBytes, bytesToBig, concat, equal } from '../apdu/bytes.js';
-import { isIdkError, malformed } from '../apdu/errors.js';
+import { bigToBytes, bytesToBig, concat, equal } from '../../core/bytes.js';
+import { isIdkError, malformed } from '../../core/errors.js';
 import * as tlv from '../apdu/tlv.js';
 import { type CipherKind, KDF_ENC, KDF_MAC, kdf } from './crypto.js';
 import { EF_COM } from './files.js';

@@ -1,8 +1,8 @@
 // Symmetric primitives of ICAO Doc 9303 Part 11 (§9.7-9.8): key derivation, 3DES and
 // AES in CBC, ISO 9797-1 padding, retail MAC and AES-CMAC.
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
-import { concat, xor } from '../apdu/bytes.js';
-import { malformed } from '../apdu/errors.js';
+import { concat, xor } from '../../core/bytes.js';
+import { malformed } from '../../core/errors.js';
 
 export type CipherKind = '3DES' | 'AES-128' | 'AES-192' | 'AES-256';
 

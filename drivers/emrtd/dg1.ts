@@ -6,7 +6,7 @@
 // `mrz` package rejects (its state list has no specimen codes such as UTO); `mrz` is
 // used to recognise the format and as a second opinion on every check digit.
 import { parse as parseMrz } from 'mrz';
-import { malformed } from '../apdu/errors.js';
+import { malformed } from '../../core/errors.js';
 import { children, decodeExact, encode, require as requireTag } from '../apdu/tlv.js';
 import { checkDigit } from './check-digit.js';
 import { invalidInput } from './ef-com.js';

@@ -2,9 +2,9 @@
 // followed by optional primitive fields, and other names in a constructed A0
 // template (02 count, 5F0F each). Also the small codec DG12 shares: both files are
 // "tag list + optional fields", so one table-driven reader/writer serves both.
-import { malformed } from '../apdu/errors.js';
+import { malformed } from '../../core/errors.js';
 import { type Tlv, children, decodeExact, encode, encodeTag, require as requireTag } from '../apdu/tlv.js';
-import { utf8 } from '../apdu/bytes.js';
+import { utf8 } from '../../core/bytes.js';
 import { fullDateToIso, invalidInput, isoToFullDate, ldsText } from './ef-com.js';
 import { dataGroup } from './files.js';
 

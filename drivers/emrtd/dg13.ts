@@ -9,8 +9,8 @@
 // depend on them: it walks the tree and takes every SEQUENCE that starts with a small
 // INTEGER followed only by strings (or sequences of strings) as an entry, skipping
 // anything else (version numbers, identifiers). Malformed TLV and invalid UTF-8 are errors.
-import { utf8 } from '../apdu/bytes.js';
-import { malformed } from '../apdu/errors.js';
+import { utf8 } from '../../core/bytes.js';
+import { malformed } from '../../core/errors.js';
 import { MAX_DEPTH, type Tlv, children, decodeAll, decodeExact, encode } from '../apdu/tlv.js';
 import { invalidInput, ldsText } from './ef-com.js';
 import { dataGroup } from './files.js';

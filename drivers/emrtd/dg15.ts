@@ -2,7 +2,7 @@
 // tag 0x6F around a DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), RSA or EC.
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { isIdkError, malformed } from '../apdu/errors.js';
+import { isIdkError, malformed } from '../../core/errors.js';
 import { decodeExact, encode } from '../apdu/tlv.js';
 import { dataGroup } from './files.js';
 

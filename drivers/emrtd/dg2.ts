@@ -12,9 +12,9 @@
 //             image information 12: face image type, image data type (0 JPEG, 1 JPEG 2000),
 //             width (2), height (2), colour space, source type (1 each), device type (2), quality (2)
 //             image data
-import { malformed } from '../apdu/errors.js';
+import { malformed } from '../../core/errors.js';
 import { type Tlv, children, decodeExact, encode, find } from '../apdu/tlv.js';
-import { concat } from '../apdu/bytes.js';
+import { concat } from '../../core/bytes.js';
 import { invalidInput } from './ef-com.js';
 import { dataGroup } from './files.js';
 

@@ -5,8 +5,8 @@
 // The file also hosts the few helpers every LDS data group shares (text decoding,
 // input errors for builders); EF.COM is the "common" file, and one home keeps the
 // data-group files free of copies.
-import { utf8 } from '../apdu/bytes.js';
-import { IdkError, malformed } from '../apdu/errors.js';
+import { utf8 } from '../../core/bytes.js';
+import { IdkError, malformed } from '../../core/errors.js';
 import { type Tlv, children, decodeExact, encode, require as requireTag } from '../apdu/tlv.js';
 import { EF_COM, dataGroup, dgNumberForTag } from './files.js';
 

@@ -8,8 +8,8 @@ import { brainpoolP256r1, brainpoolP384r1, brainpoolP512r1 } from '@noble/curves
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import type { WeierstrassPoint, WeierstrassPointCons } from '@noble/curves/abstract/weierstrass.js';
 import { type Command, type Response, StatusError, SW } from '../apdu/apdu.js';
-import { bigToBytes, bytesToBig, concat, equal, fromHex, utf8 } from '../apdu/bytes.js';
-import { IdkError, isIdkError, malformed } from '../apdu/errors.js';
+import { bigToBytes, bytesToBig, concat, equal, fromHex, utf8 } from '../../core/bytes.js';
+import { IdkError, isIdkError, malformed } from '../../core/errors.js';
 import * as tlv from '../apdu/tlv.js';
 import {
   type CipherKind,

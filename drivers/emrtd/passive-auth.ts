@@ -13,8 +13,8 @@
 //     signature), was valid at the signing time, and has not revoked it in a CRL.
 // Failing 1-5 gives `invalid` with the reason; no trust store or no CSCA for the
 // signer gives `no-trust-anchor`; no EF.SOD gives `not-checked`.
-import { hex } from '../apdu/bytes.js';
-import { isIdkError } from '../apdu/errors.js';
+import { hex } from '../../core/bytes.js';
+import { isIdkError } from '../../core/errors.js';
 import { parseDg1 } from './dg1.js';
 import { hashDataGroup, parseSod, type Sod } from './sod.js';
 import {

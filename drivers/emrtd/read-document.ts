@@ -2,7 +2,7 @@
 // every data group the chip lists, with progress. Returns the raw files; decoding and
 // verification happen above, so a dump and a live read take the same path.
 import { StatusError, type Transport } from '../apdu/apdu.js';
-import { IdkError, isIdkError } from '../apdu/errors.js';
+import { IdkError, isIdkError } from '../../core/errors.js';
 import { activeAuthenticate } from './active-auth.js';
 import { parseAtrInfo } from './atr-info.js';
 import { bacTerminal, defaultRandom, mrzInformation, type MrzKey, type Random } from './bac.js';

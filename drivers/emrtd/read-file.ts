@@ -2,8 +2,8 @@
 // ISO 7816-4 READ BINARY): the first read asks for a whole chunk and learns the
 // file's length from its TLV header; chunk sizes adapt down when the chip objects.
 import { type Response, SW, StatusError } from '../apdu/apdu.js';
-import { concat, u16 } from '../apdu/bytes.js';
-import { IdkError, malformed } from '../apdu/errors.js';
+import { concat, u16 } from '../../core/bytes.js';
+import { IdkError, malformed } from '../../core/errors.js';
 import * as tlv from '../apdu/tlv.js';
 import type { FileInfo } from './files.js';
 import { responseOverhead } from './secure-messaging.js';

@@ -5,8 +5,8 @@
 // same: EF.COM, DG1 and EF.SOD are read again and must match byte for byte, and every file
 // continued across attempts must hash to the value the (re-read) SOD holds for it.
 import type { Transport } from '../apdu/apdu.js';
-import { equal } from '../apdu/bytes.js';
-import { IdkError, isIdkError } from '../apdu/errors.js';
+import { equal } from '../../core/bytes.js';
+import { IdkError, isIdkError } from '../../core/errors.js';
 import { dgNumberForTag } from './files.js';
 import { type RawDocument, type ReadDocumentOptions, type ReadJournal, readDocument } from './read-document.js';
 import { hashDataGroup, parseSod } from './sod.js';

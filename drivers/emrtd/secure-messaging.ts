@@ -1,8 +1,8 @@
 // Secure messaging of Doc 9303 Part 11 §9.8, both directions: the terminal wraps
 // commands and unwraps responses; the software chip does the reverse with the same code.
 import { type Command, type Response } from '../apdu/apdu.js';
-import { concat, equal } from '../apdu/bytes.js';
-import { IdkError, malformed } from '../apdu/errors.js';
+import { concat, equal } from '../../core/bytes.js';
+import { IdkError, malformed } from '../../core/errors.js';
 import * as tlv from '../apdu/tlv.js';
 import { aesCmac, aesDecrypt, aesEcbEncrypt, aesEncrypt, pad, retailMac, tdesDecrypt, tdesEncrypt, unpad } from './crypto.js';
 

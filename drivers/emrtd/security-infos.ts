@@ -5,7 +5,7 @@
 import * as asn1js from 'asn1js';
 import { brainpoolP256r1, brainpoolP384r1, brainpoolP512r1 } from '@noble/curves/misc.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
-import { IdkError, isIdkError, malformed } from '../apdu/errors.js';
+import { IdkError, isIdkError, malformed } from '../../core/errors.js';
 import * as tlv from '../apdu/tlv.js';
 
 // ---------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 // One conversation with one chip: plain until access control succeeds, then every
 // command through secure messaging. Counts what crosses the wire for the stats block.
 import { type Command, type Response, type Transport, encodeCommand, parseResponse } from '../apdu/apdu.js';
-import { concat } from '../apdu/bytes.js';
-import { IdkError } from '../apdu/errors.js';
+import { concat } from '../../core/bytes.js';
+import { IdkError } from '../../core/errors.js';
 import type { SecureMessaging } from './secure-messaging.js';
 
 export interface WireStats {

@@ -7,8 +7,8 @@
 // hand (on asn1js nodes), because pkijs has no schema for it.
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { equal } from '../apdu/bytes.js';
-import { isIdkError, malformed } from '../apdu/errors.js';
+import { equal } from '../../core/bytes.js';
+import { isIdkError, malformed } from '../../core/errors.js';
 import { decodeExact, encode } from '../apdu/tlv.js';
 import { sha } from './crypto.js';
 import { EF_SOD } from './files.js';

@@ -13,8 +13,8 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { brainpoolP256r1, brainpoolP384r1, brainpoolP512r1 } from '@noble/curves/misc.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
-import { equal, hex } from '../apdu/bytes.js';
-import { IdkError, type Messages, isIdkError } from '../apdu/errors.js';
+import { equal, hex } from '../../core/bytes.js';
+import { IdkError, type Messages, isIdkError } from '../../core/errors.js';
 import { sha } from './crypto.js';
 import { OID_CSCA_MASTER_LIST } from './sod.js';
 

@@ -3,7 +3,7 @@
 import { webcrypto } from 'node:crypto';
 import { brainpoolP256r1 } from '@noble/curves/misc.js';
 import { p256 } from '@noble/curves/nist.js';
-import { IdkError } from '../apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 import { buildAtrInfo } from '../emrtd/atr-info.js';
 import { buildDg1, cccdOptionalData, mrzNameComponent } from '../emrtd/dg1.js';
 import { buildDg11 } from '../emrtd/dg11.js';

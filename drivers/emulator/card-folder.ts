@@ -2,7 +2,7 @@
 // card.json with what only the chip knows. A dump of a real card replays the same way.
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IdkError } from '../apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 import { allFiles, folderFileName } from '../emrtd/files.js';
 import { type CardImage, type ChipProfile, DEFAULT_PROFILE } from './card-image.js';
 

@@ -2,8 +2,8 @@
 // and secure messaging of a real eMRTD. It is pure (no I/O): the in-process transport,
 // the vpcd bridge and the tests all drive `process`.
 import { type Command, type Response, type Transport, encodeResponse, parseCommand, SW } from '../apdu/apdu.js';
-import { bytesToBig, concat, equal } from '../apdu/bytes.js';
-import { IdkError, isIdkError } from '../apdu/errors.js';
+import { bytesToBig, concat, equal } from '../../core/bytes.js';
+import { IdkError, isIdkError } from '../../core/errors.js';
 import * as tlv from '../apdu/tlv.js';
 import { activeAuthenticationSignature, aaSignatureAlgorithm } from '../emrtd/active-auth.js';
 import { BacChip, type Random, defaultRandom, mrzInformation } from '../emrtd/bac.js';

@@ -8,7 +8,7 @@ import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { IdkError } from '../apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 import { OID_CSCA_MASTER_LIST, signCms, type CmsSigner } from '../emrtd/sod.js';
 
 export type KeyAlgorithm = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-pss-2048' | 'rsa-3072';

@@ -3,7 +3,7 @@
 // is a 2-byte big-endian length and a payload; a 1-byte payload is a control code
 // (0 power off, 1 power on, 2 reset, 4 send ATR), anything longer is an APDU.
 import { Socket, connect } from 'node:net';
-import { isIdkError } from '../apdu/errors.js';
+import { isIdkError } from '../../core/errors.js';
 import type { SoftwareChip } from './chip.js';
 
 export const VPCD_PORT = 35963;

@@ -7,7 +7,7 @@
 // nibble) (1), finger quality (1), minutiae count (1); each minutia = type (2 bits) + x (14),
 // reserved (2) + y (14), angle (1), quality (1); then extended data: total length (2) and
 // blocks of type (2), length (2, counting these 4 bytes), data.
-import { IdkError } from '../apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 
 export type MinutiaType = 'other' | 'ending' | 'bifurcation';
 

@@ -9,7 +9,7 @@
 // Packet: EF 01 | address (4, big-endian) | PID (1) | length (2) | payload | checksum (2)
 // where length = payload + 2 (it counts the checksum) and checksum = low 16 bits of the sum
 // of the PID, both length bytes and every payload byte.
-import { IdkError, type Messages } from '../apdu/errors.js';
+import { IdkError, type Messages } from '../../core/errors.js';
 
 export const START_CODE = 0xef01;
 export const DEFAULT_ADDRESS = 0xffffffff;

@@ -3,7 +3,7 @@
 // needs (capture, enrol, search, 1:1 match, template transfer, LED). The protocol itself is in
 // r30x-protocol.ts; this file is the adapter that owns the port.
 import { existsSync } from 'node:fs';
-import { IdkError } from '../apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 import {
   CHAR_BUFFER_1,
   CHAR_BUFFER_2,
@@ -30,7 +30,7 @@ import {
   parseTemplateNum,
   retryable,
 } from './r30x-protocol.js';
-import { concat } from '../apdu/bytes.js';
+import { concat } from '../../core/bytes.js';
 
 /** The two ends of a byte link; serialport in production, anything in a test of the logic. */
 export interface ByteLink {

@@ -9,7 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { utf8 } from '../apdu/bytes.js';
+import { utf8 } from '../../core/bytes.js';
 import { type ByteLink, openSerialLink } from './r30x-sensor.js';
 import {
   DEFAULT_ADDRESS,

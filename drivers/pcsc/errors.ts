@@ -1,7 +1,7 @@
 // Every PC/SC failure a clerk can meet, as an IdkError with a stable code and text in
 // Vietnamese and English that says what to do. The binding reports failures as bare
 // pcsc-lite messages ("Card was removed"), so the mapping goes by message text.
-import { IdkError } from '../apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 
 export type PcscCode =
   | 'PCSCD_NOT_RUNNING'

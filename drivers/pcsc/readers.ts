@@ -1,8 +1,8 @@
 // The readers pcscd knows and what lies on them: a snapshot, a choice of reader for one
 // read, waiting for a card, and a watcher that turns pcscd's state changes into events
 // (reader attached/detached, card inserted/removed).
-import { hex } from '../apdu/bytes.js';
-import { IdkError } from '../apdu/errors.js';
+import { hex } from '../../core/bytes.js';
+import { IdkError } from '../../core/errors.js';
 import { type NativeContext, STATE, openContext } from './binding.js';
 import { noCard, noReader, pcscError } from './errors.js';
 import { PcscTransport, type PcscTransportOptions } from './transport.js';

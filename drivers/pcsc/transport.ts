@@ -6,7 +6,7 @@
 // and re-issuing a 6Cxx under secure messaging would replay a MAC'd command with a spent
 // send sequence counter, which the chip rightly refuses.
 import { isExtended, parseCommand, type Transport } from '../apdu/apdu.js';
-import type { IdkError } from '../apdu/errors.js';
+import type { IdkError } from '../../core/errors.js';
 import { type NativeCard, type NativeContext, STATE, binding, openContext } from './binding.js';
 import { cardMute, cardRemovedDuringRead, noCard, noReader, pcscError, readerUnplugged, unsupportedCard } from './errors.js';
 

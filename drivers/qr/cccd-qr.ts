@@ -3,8 +3,8 @@
 // ddmmyyyy); later card generations may append fields. Parsed strictly: the QR only opens
 // the chip, so a wrong guess here must become a clear error, never a quiet half-result.
 // Builder beside parser, so tests and the emulator share one definition of the text.
-import { utf8 } from '../apdu/bytes.js';
-import { IdkError } from '../apdu/errors.js';
+import { utf8 } from '../../core/bytes.js';
+import { IdkError } from '../../core/errors.js';
 
 export interface CccdQr {
   /** Số định danh cá nhân: 12 digits. */

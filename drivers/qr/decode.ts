@@ -14,8 +14,8 @@ import {
   RGBLuminanceSource,
   ResultMetadataType,
 } from '@zxing/library';
-import { utf8 } from '../apdu/bytes.js';
-import { IdkError } from '../apdu/errors.js';
+import { utf8 } from '../../core/bytes.js';
+import { IdkError } from '../../core/errors.js';
 import { badEncoding } from './cccd-qr.js';
 
 export interface RgbaFrame {

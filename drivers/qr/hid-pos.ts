@@ -6,7 +6,7 @@
 // mode, 64 bytes): [0] report ID 0x02, [1] number of data bytes in this report, [2..4] AIM
 // symbology identifier (e.g. "]Q1" QR), [5..60] data (56 bytes), [63] bit 0 "Decoded Data
 // Continued": more reports follow for this code. Layout per vendor manuals; see docs/qr.md.
-import { IdkError } from '../apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 import { qrBytesToText } from './cccd-qr.js';
 
 export const HID_POS_USAGE_PAGE = 0x8c;

@@ -1,7 +1,7 @@
 // USB-serial (CDC-ACM) barcode scanners: the scanner sends each code as bytes followed by a
 // suffix (CR, LF or CR LF by factory default; any byte string when configured), sometimes
 // after a prefix. The framer is pure; the adapter at the bottom reads a port with serialport.
-import { IdkError } from '../apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 import { qrBytesToText } from './cccd-qr.js';
 
 export interface FramingOptions {

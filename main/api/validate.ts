@@ -1,7 +1,7 @@
 // The runtime half of the contract: main trusts nothing a page sends. A handful of
 // combinators, one schema per request; anything else is a BAD_REQUEST that names the
 // field, so a renderer bug shows up as a clear error, not as undefined behaviour.
-import { IdkError } from '../../drivers/apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 import type { ClientFrame, Method, Params } from './contract.js';
 import { PROFILES } from './contract.js';
 

@@ -4,7 +4,7 @@ export const benchCommand: Command = {
   name: ['bench'],
   usage: 'bench [NAME …]',
   async run(argv) {
-    const { runBench } = await import('../bench.js');
+    const { runBench } = await import('../bench/bench.js');
     return runBench(argv);
   },
 };

@@ -1,5 +1,5 @@
 // What every CLI command module provides; cli.ts only dispatches to them.
-import type { Lang } from '../../drivers/apdu/errors.js';
+import type { Lang } from '../../core/errors.js';
 
 export interface CommandContext {
   lang: Lang;

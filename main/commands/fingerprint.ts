@@ -3,7 +3,7 @@
 // `idkiosk fingerprint demo [--json]`: the sensor simulator on a socat pty pair, driven end to
 // end (enrol, 1:N search, 1:1 match, a stranger, a smudged finger) with no hardware.
 import { parseArgs } from 'node:util';
-import { IdkError } from '../../drivers/apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 import { listHidDevices } from '../../drivers/fingerprint/hid-devices.js';
 import { R30xSensor } from '../../drivers/fingerprint/r30x-sensor.js';
 import { startSimulatedSensor } from '../../drivers/fingerprint/sensor-simulator.js';

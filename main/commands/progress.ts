@@ -1,5 +1,5 @@
 // Progress of a read on the terminal, for people (stderr, only when it is a terminal).
-import type { Lang } from '../../drivers/apdu/errors.js';
+import type { Lang } from '../../core/errors.js';
 import type { Progress } from '../../drivers/emrtd/read-file.js';
 
 export function progressPrinter(lang: Lang): (p: Progress & { done: number; of: number }) => void {

@@ -1,10 +1,10 @@
 // `idkiosk qr (--image FILE | --text TEXT) [--json]`: what a QR code holds and what it means.
 import { parseArgs } from 'node:util';
-import { IdkError } from '../../drivers/apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 import { canFromIdNumber } from '../../drivers/qr/access-key.js';
 import { classifyQrText } from '../../drivers/qr/cccd-qr.js';
 import { BarcodeDecoder, HINT_TEXT, frameStats, loadImageFile, luminance, qualityHints } from '../../drivers/qr/decode.js';
-import { usageError } from '../read-command.js';
+import { usageError } from '../read/run-read.js';
 import type { Command } from './command.js';
 
 /** The `qr --json` object of DESIGN.md. */

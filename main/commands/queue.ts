@@ -1,13 +1,13 @@
 // `idkiosk queue status|flush|export`: the local outbox of verification events.
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { Lang } from '../../drivers/apdu/errors.js';
+import type { Lang } from '../../core/errors.js';
 import { exportEvents, queueCounts } from '../../offline-cache/outbox.js';
 import { alerts } from '../../offline-cache/retention.js';
 import { type LocalStore, getMeta, openLocalStore } from '../../offline-cache/store.js';
 import { SyncClient, enrolDevice } from '../../offline-cache/sync/client.js';
-import { usageError } from '../read-command.js';
-import { defaultDataDir } from '../record.js';
+import { usageError } from '../read/run-read.js';
+import { defaultDataDir } from '../read/record.js';
 import type { Command } from './command.js';
 
 const USAGE = 'queue status|flush|export [--json] [--data-dir DIR] [--server URL --token TOKEN [--site NAME]] [--timeout SECONDS] [--out FILE] [--undelivered]';

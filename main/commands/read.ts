@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { type ReadArgs, type ReadOutcome, runRead, usageError } from '../read-command.js';
-import { recordReadReport } from '../record.js';
-import { formatReport } from '../summary.js';
+import { type ReadArgs, type ReadOutcome, runRead, usageError } from '../read/run-read.js';
+import { recordReadReport } from '../read/record.js';
+import { formatReport } from '../read/summary.js';
 import type { Command } from './command.js';
 import { progressPrinter } from './progress.js';
 

@@ -6,13 +6,13 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Lang } from '../../drivers/apdu/errors.js';
+import type { Lang } from '../../core/errors.js';
 import type { KioskState, Profile } from '../api/contract.js';
 import { PROFILES } from '../api/contract.js';
 import { startHost } from '../host/server.js';
-import { type Kiosk, kioskFor } from '../kiosk.js';
+import { type Kiosk, kioskFor } from '../kiosk/kiosk.js';
 import { demoCard, packageRoot } from '../paths.js';
-import { usageError } from '../read-command.js';
+import { usageError } from '../read/run-read.js';
 import type { Command } from './command.js';
 
 export interface StartOptions {

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { usageError } from '../read-command.js';
+import { usageError } from '../read/run-read.js';
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
 import type { ServerStore } from '../../offline-cache/sync/server-store.js';

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import electron from 'electron';
 import type { Profile } from '../api/contract.js';
 import { type KeyOptions, type SafeStorageLike, safeStorageSealer } from '../../offline-cache/device-keys.js';
-import { kioskFor } from '../kiosk.js';
+import { kioskFor } from '../kiosk/kiosk.js';
 import { demoCard } from '../paths.js';
 import { type ElectronApi, registerScheme, runShell } from './shell.js';
 

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { IdkError } from '../../drivers/apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 import type { ApiHost } from '../api/dispatch.js';
 import { WS_PATH, attachWebSocketApi } from '../api/ws-server.js';
 import { type AssetRoots, contentSecurityPolicy, defaultRoots, resolveAsset, securityHeaders } from './assets.js';

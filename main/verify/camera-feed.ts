@@ -2,7 +2,7 @@
 // scan). The renderer captures (getUserMedia runs in the page, in Electron and in a browser
 // alike) and posts one JPEG at a time; main keeps only the newest frame per purpose, so a
 // slow matcher never builds a queue of stale pictures, and no frame outlives its use.
-import { IdkError } from '../../drivers/apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 import type { Frame } from '../../drivers/camera/frame.js';
 import { decodeJpeg } from '../../drivers/camera/jpeg.js';
 import type { CameraErrorCode, CameraPurpose } from '../api/contract.js';

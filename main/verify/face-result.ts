@@ -1,7 +1,7 @@
 // What a face check leaves behind: enough to audit the decision (method, matcher, score,
 // threshold, decision, quality notes, whether liveness was checked) and nothing from which
 // a face could be rebuilt: no image, no landmarks, no embedding.
-import type { Messages } from '../../drivers/apdu/errors.js';
+import type { Messages } from '../../core/errors.js';
 
 export type FaceDecision =
   /** Same person: score at or above the threshold. */

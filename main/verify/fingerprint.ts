@@ -2,7 +2,7 @@
 // the score, the threshold it was held against, the decision and quality notes, never the
 // image or the template (a template is biometric data: it stays on the sensor or with the
 // caller).
-import { IdkError, isIdkError } from '../../drivers/apdu/errors.js';
+import { IdkError, isIdkError } from '../../core/errors.js';
 import type { CaptureOptions, R30xSensor } from '../../drivers/fingerprint/r30x-sensor.js';
 
 export type FingerprintMethod = 'sensor-1:1-template' | 'sensor-1:1-library' | 'sensor-1:n-library';

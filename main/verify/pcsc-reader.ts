@@ -7,7 +7,7 @@
 // settled, so the read still fails with the transport's own diagnosis (CARD_REMOVED,
 // READER_UNPLUGGED, PCSCD_NOT_RUNNING) rather than with "closed".
 import type { Transport } from '../../drivers/apdu/apdu.js';
-import type { IdkError } from '../../drivers/apdu/errors.js';
+import type { IdkError } from '../../core/errors.js';
 import { openContext } from '../../drivers/pcsc/binding.js';
 import { cardRemovedDuringRead, noCard, noReader } from '../../drivers/pcsc/errors.js';
 import { type ReaderEvent, type Watcher, type WatchOptions, watchReaders } from '../../drivers/pcsc/readers.js';

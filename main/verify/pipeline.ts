@@ -5,7 +5,7 @@
 // is absent the state says `not-available` and nothing is invented in its place.
 import { randomBytes } from 'node:crypto';
 import type { Transport } from '../../drivers/apdu/apdu.js';
-import { IdkError, isIdkError } from '../../drivers/apdu/errors.js';
+import { IdkError, isIdkError } from '../../core/errors.js';
 import { parseMrzKey } from '../../drivers/emrtd/bac.js';
 import { type AccessKey, type RawDocument, readDocument, validateCan } from '../../drivers/emrtd/read-document.js';
 import type {
@@ -30,7 +30,7 @@ import type { TrustStore } from '../../drivers/emrtd/trust-store.js';
 import { PNG } from 'pngjs';
 import { decodeJpeg2000, isJpeg2000 } from '../../drivers/camera/jpeg2000.js';
 import type { FaceResult } from './face-result.js';
-import { type QrAccess, openWithQrKeys, openedWithLabel, qrCheckView } from '../qr-access.js';
+import { type QrAccess, openWithQrKeys, openedWithLabel, qrCheckView } from './qr-access.js';
 
 // ---------------------------------------------------------------- plug-in points
 

@@ -1,7 +1,7 @@
 // Turns the raw files of one read into the result object of DESIGN.md (`read --json`):
 // decoded data, the face's description, and what the SOD says of each data group.
-import { hex } from '../../drivers/apdu/bytes.js';
-import { IdkError } from '../../drivers/apdu/errors.js';
+import { hex } from '../../core/bytes.js';
+import { IdkError } from '../../core/errors.js';
 import { type Dg1, parseDg1 } from '../../drivers/emrtd/dg1.js';
 import { type Dg13, parseDg13 } from '../../drivers/emrtd/dg13.js';
 import { parseDg2 } from '../../drivers/emrtd/dg2.js';

@@ -4,7 +4,7 @@
 // is reported and the others still count.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { IdkError } from '../../drivers/apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 import { type TrustFile, type TrustStore, buildTrustStore } from '../../drivers/emrtd/trust-store.js';
 
 export const TRUST_EXTENSIONS = ['.pem', '.der', '.cer', '.crt', '.ml', '.crl'];

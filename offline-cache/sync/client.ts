@@ -6,7 +6,7 @@
 // on (device, seq). After a crash the client resumes from the acknowledged head kept in the
 // store, and asks the server for its head so a batch whose answer was lost is not resent.
 import { Agent } from 'node:http';
-import { IdkError, isIdkError } from '../../drivers/apdu/errors.js';
+import { IdkError, isIdkError } from '../../core/errors.js';
 import { b64, unb64 } from '../canonical.js';
 import { acknowledge, ackOf, headOf, pendingRun, queueCounts } from '../outbox.js';
 import { type LocalStore, getMeta, setMeta } from '../store.js';

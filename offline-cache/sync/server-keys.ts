@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import nacl from 'tweetnacl';
-import { IdkError } from '../../drivers/apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 import { writeFileDurably } from '../atomic-file.js';
 import { b64, unb64 } from '../canonical.js';
 

@@ -8,7 +8,7 @@ import { frameFromRgba, placeOnCanvas, solidFrame } from '../../drivers/camera/f
 import { ensurePki } from '../../drivers/emulator/test-pki.js';
 import { buildCard } from '../../drivers/emulator/card-builder.js';
 import type { CardImage } from '../../drivers/emulator/card-image.js';
-import { buildEvalSet, type EvalFace } from '../../main/face-eval-set.js';
+import { buildEvalSet, type EvalFace } from '../../main/eval/face-set.js';
 import { packageRoot } from '../../main/paths.js';
 import { FACE_THRESHOLD } from '../../main/verify/face/engine.js';
 import { FaceNetworks } from '../../main/verify/face/networks.js';

@@ -2,7 +2,7 @@
 // in Chromium against the headless host: the verification kept while no server was set is
 // forwarded, the Status screen names the server, and a wrong address is refused on screen.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kioskFor } from '../../main/kiosk.js';
+import { kioskFor } from '../../main/kiosk/kiosk.js';
 import { demoCard } from '../../main/paths.js';
 import { STRINGS } from '../../renderer/i18n.js';
 import { tempDir } from '../helpers/cards.js';

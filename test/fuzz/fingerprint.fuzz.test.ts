@@ -2,7 +2,7 @@
 // value or fails with a typed FP_* error; nothing else escapes, the stream reader never wedges.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { isIdkError } from '../../core/errors.js';
 import { buildAnsi378, parseAnsi378 } from '../../drivers/fingerprint/ansi378.js';
 import { buildIso19794_2, parseIso19794_2 } from '../../drivers/fingerprint/iso19794-2.js';
 import type { MinutiaeRecord } from '../../drivers/fingerprint/minutiae-record.js';

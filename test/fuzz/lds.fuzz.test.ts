@@ -3,7 +3,7 @@
 // MALFORMED_DATA, never anything else, and never hang (the test timeout catches that).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { isIdkError } from '../../core/errors.js';
 import { buildEfCom, parseEfCom } from '../../drivers/emrtd/ef-com.js';
 import { buildDg1, cccdOptionalData, parseDg1 } from '../../drivers/emrtd/dg1.js';
 import { buildDg2, parseDg2 } from '../../drivers/emrtd/dg2.js';

@@ -3,8 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Command, type Response, encodeCommand, encodeResponse, parseCommand, parseResponse } from '../../drivers/apdu/apdu.js';
-import { fromHex } from '../../drivers/apdu/bytes.js';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { fromHex } from '../../core/bytes.js';
+import { isIdkError } from '../../core/errors.js';
 import { mrzInformation } from '../../drivers/emrtd/bac.js';
 import { PaceChip, paceTerminal } from '../../drivers/emrtd/pace.js';
 import {

@@ -3,8 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeCommand, parseCommand, parseResponse } from '../../drivers/apdu/apdu.js';
-import { fromHex } from '../../drivers/apdu/bytes.js';
-import { IdkError } from '../../drivers/apdu/errors.js';
+import { fromHex } from '../../core/bytes.js';
+import { IdkError } from '../../core/errors.js';
 import * as tlv from '../../drivers/apdu/tlv.js';
 import { parseAtrInfo } from '../../drivers/emrtd/atr-info.js';
 import { SecureMessaging } from '../../drivers/emrtd/secure-messaging.js';

@@ -2,7 +2,7 @@
 // fails with a typed QR_*/SCAN_* error; nothing else escapes, nothing hangs.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { isIdkError } from '../../core/errors.js';
 import { bacCandidates, canFromIdNumber } from '../../drivers/qr/access-key.js';
 import { buildCccdQr, classifyQrText, parseCccdQr, qrBytesToText } from '../../drivers/qr/cccd-qr.js';
 import { HidPosAssembler } from '../../drivers/qr/hid-pos.js';

@@ -3,7 +3,7 @@
 // a hang. FUZZ_RUNS scales the run (npm run test:fuzz).
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { isIdkError } from '../../core/errors.js';
 import { encode } from '../../drivers/apdu/tlv.js';
 import { buildDg15, parseDg15 } from '../../drivers/emrtd/dg15.js';
 import { buildSod, parseSod, verifySodSignature, type Sod } from '../../drivers/emrtd/sod.js';

@@ -1,4 +1,4 @@
-import { IdkError } from '../../drivers/apdu/errors.js';
+import { IdkError } from '../../core/errors.js';
 // What a synchronous call threw, or undefined: lets a test assert on the error's type and code.
 export function thrown(f: () => unknown): unknown {
   try {

@@ -2,7 +2,7 @@
 // bytes a USB-serial adapter would carry. Scripted fingers cover enrolment, 1:N search, 1:1
 // match, no finger, a smudged image, a silent sensor and a cable pulled mid-command.
 import { afterEach, describe, expect, it } from 'vitest';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { isIdkError } from '../../core/errors.js';
 import { INS, LED_COLOUR, LED_MODE } from '../../drivers/fingerprint/r30x-protocol.js';
 import { R30xSensor } from '../../drivers/fingerprint/r30x-sensor.js';
 import { type SimulatedSensor, startSimulatedSensor } from '../../drivers/fingerprint/sensor-simulator.js';

@@ -13,8 +13,8 @@ import Database from 'better-sqlite3';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCardFolder } from '../../drivers/emulator/card-folder.js';
-import type { Kiosk } from '../../main/kiosk.js';
-import { kioskFor } from '../../main/kiosk.js';
+import type { Kiosk } from '../../main/kiosk/kiosk.js';
+import { kioskFor } from '../../main/kiosk/kiosk.js';
 import { demoCard, packageRoot } from '../../main/paths.js';
 import { STRINGS, vnDateTime } from '../../renderer/i18n.js';
 import { type Browsed, browse, requireChromium, shot } from '../e2e/harness.js';
@@ -144,7 +144,7 @@ describe('kiosk on pcscd with store-and-forward to a real ingest server', () => 
     await expect.poll(async () => (await storePanel(page)).queue, { timeout: 30_000 }).toBe('0');
     expect(serverEventIds()).toEqual([first, second]);
     expect((await serverStats(server.url)).events).toBe(2);
-    // Working again, but it failed minutes ago: weak until it has held for a while (main/kiosk-store.ts linkState).
+    // Working again, but it failed minutes ago: weak until it has held for a while (main/kiosk/store.ts linkState).
     expect((await storePanel(page)).link).toBe('weak');
     await shot(page, 'pcsc-sync-7-status-drained');
   }, 120_000);

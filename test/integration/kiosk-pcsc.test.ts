@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KioskState } from '../../main/api/contract.js';
 import { dispatch } from '../../main/api/dispatch.js';
-import { Kiosk } from '../../main/kiosk.js';
+import { Kiosk } from '../../main/kiosk/kiosk.js';
 import { demoCard } from '../../main/paths.js';
 import { PcscCardReader } from '../../main/verify/pcsc-reader.js';
 import { PcscTransport } from '../../drivers/pcsc/transport.js';

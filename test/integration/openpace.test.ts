@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hex } from '../../drivers/apdu/bytes.js';
+import { hex } from '../../core/bytes.js';
 import { demoCard, packageRoot } from '../../main/paths.js';
 import { tempDir } from '../helpers/cards.js';
 import { type Fixture, type HostedCard, eject, insert, startFixture, stopFixture } from './pcsc-fixture.js';

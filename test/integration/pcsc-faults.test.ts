@@ -6,8 +6,8 @@
 // Pulling the card at every APDU index is swept in-process (test/unit/read-document.test.ts,
 // test/unit/resume.test.ts); here ~15 indices spread over the whole read go through pcscd.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hex } from '../../drivers/apdu/bytes.js';
-import { IdkError } from '../../drivers/apdu/errors.js';
+import { hex } from '../../core/bytes.js';
+import { IdkError } from '../../core/errors.js';
 import { readDocument } from '../../drivers/emrtd/read-document.js';
 import { readDocumentResumable } from '../../drivers/emrtd/resume.js';
 import { SoftwareChip } from '../../drivers/emulator/chip.js';

@@ -2,13 +2,13 @@
 // libpcsclite -> a private pcscd -> vsmartcard's vpcd driver -> the software chip over TCP.
 // The result must be what the same read gives in-process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hex } from '../../drivers/apdu/bytes.js';
+import { hex } from '../../core/bytes.js';
 import { type ReadDocumentOptions, readDocument } from '../../drivers/emrtd/read-document.js';
 import type { CardImage } from '../../drivers/emulator/card-image.js';
 import { SoftwareChip } from '../../drivers/emulator/chip.js';
 import { type ReaderEvent, chooseReader, listReaders, watchReaders } from '../../drivers/pcsc/readers.js';
 import { PcscTransport } from '../../drivers/pcsc/transport.js';
-import { runRead } from '../../main/read-command.js';
+import { runRead } from '../../main/read/run-read.js';
 import { decodeDocument } from '../../main/verify/report.js';
 import { demoCard } from '../../main/paths.js';
 import { loadDemo } from '../helpers/cards.js';

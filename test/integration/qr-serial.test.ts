@@ -3,7 +3,7 @@
 // CDC-ACM scanner's USB packets arrive; our end reads it through serialport.
 import { open } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { utf8 } from '../../drivers/apdu/bytes.js';
+import { utf8 } from '../../core/bytes.js';
 import { type PtyPair, ptyPair } from '../../drivers/fingerprint/sensor-simulator.js';
 import { type ScanResult, type SerialScanner, openSerialScanner } from '../../drivers/qr/serial-scanner.js';
 

@@ -11,7 +11,7 @@ import { queueCounts, recordVerification } from '../../offline-cache/outbox.js';
 import { openLocalStore, setMeta } from '../../offline-cache/store.js';
 import { SyncClient, enrolDevice } from '../../offline-cache/sync/client.js';
 import { tempDir } from '../helpers/cards.js';
-import { FaultProxy } from '../helpers/fault-proxy.js';
+import { FaultProxy } from '../../offline-cache/sync/link-sim.js';
 import { type ServerChild, killHard, startServerChild } from '../helpers/sync-server-child.js';
 import { prng, syntheticVerification } from '../helpers/verifications.js';
 

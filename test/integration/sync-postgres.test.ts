@@ -12,7 +12,7 @@ import { httpExchange } from '../../offline-cache/sync/http.js';
 import { BATCH_CONTENT_TYPE, H_DEVICE, encodeBatch } from '../../offline-cache/sync/protocol.js';
 import { PostgresServerStore } from '../../offline-cache/sync/server-store-postgres.js';
 import { tempDir } from '../helpers/cards.js';
-import { FaultProxy } from '../helpers/fault-proxy.js';
+import { FaultProxy } from '../../offline-cache/sync/link-sim.js';
 import { type ServerChild, killHard, startServerChild } from '../helpers/sync-server-child.js';
 import { prng, syntheticVerification } from '../helpers/verifications.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand, parseResponse } from '../../drivers/apdu/apdu.js';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { isIdkError } from '../../core/errors.js';
 import { readDocument } from '../../drivers/emrtd/read-document.js';
 import { PcscTransport } from '../../drivers/pcsc/transport.js';
 import { type Fixture, eject, insert, startFixture, stopFixture, waitPresence } from './pcsc-fixture.js';

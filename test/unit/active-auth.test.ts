@@ -4,7 +4,7 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { describe, expect, it } from 'vitest';
 import { SW } from '../../drivers/apdu/apdu.js';
-import { bytesToBig, fromHex, hex } from '../../drivers/apdu/bytes.js';
+import { bytesToBig, fromHex, hex } from '../../core/bytes.js';
 import {
   type HashFunction,
   TRAILER_HASHES,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCommand, parseCommand, parseResponse, transceive } from '../../drivers/apdu/apdu.js';
-import { fromHex, hex } from '../../drivers/apdu/bytes.js';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { fromHex, hex } from '../../core/bytes.js';
+import { isIdkError } from '../../core/errors.js';
 import * as tlv from '../../drivers/apdu/tlv.js';
 import { aesCmac } from '../../drivers/emrtd/crypto.js';
 import { thrown } from '../helpers/errors.js';

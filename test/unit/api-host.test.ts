@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Reply, ServerFrame } from '../../main/api/contract.js';
 import { type Host, startHost } from '../../main/host/server.js';
-import { type Kiosk, demoKiosk } from '../../main/kiosk.js';
+import { type Kiosk, demoKiosk } from '../../main/kiosk/kiosk.js';
 import { demoCard } from '../../main/paths.js';
 import type { EmulatedReader } from '../../main/verify/emulated-reader.js';
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KioskState } from '../../main/api/contract.js';
 import { dispatch } from '../../main/api/dispatch.js';
-import { Kiosk } from '../../main/kiosk.js';
+import { Kiosk } from '../../main/kiosk/kiosk.js';
 import { EmulatedReader, demoCanSource } from '../../main/verify/emulated-reader.js';
 import { type BiometricStep, type Recorder, type VerificationRecord, authenticityView, decide } from '../../main/verify/pipeline.js';
 import type { CardImage } from '../../drivers/emulator/card-image.js';

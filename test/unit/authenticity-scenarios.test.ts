@@ -22,8 +22,8 @@ import {
   toPem,
 } from '../../drivers/emulator/test-pki.js';
 import { type TrustStore, buildTrustStore } from '../../drivers/emrtd/trust-store.js';
-import { runRead } from '../../main/read-command.js';
-import { authenticityLine, authenticityVerdict } from '../../main/summary.js';
+import { runRead } from '../../main/read/run-read.js';
+import { authenticityLine, authenticityVerdict } from '../../main/read/summary.js';
 import { decodeDocument } from '../../main/verify/report.js';
 import { demoPerson, tempDir } from '../helpers/cards.js';
 

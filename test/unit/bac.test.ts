@@ -2,8 +2,8 @@
 // specimen MRZ information L898902C<369080619406236). Values are the standard's.
 import { describe, expect, it } from 'vitest';
 import { encodeCommand, parseResponse } from '../../drivers/apdu/apdu.js';
-import { fromHex, hex } from '../../drivers/apdu/bytes.js';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { fromHex, hex } from '../../core/bytes.js';
+import { isIdkError } from '../../core/errors.js';
 import { BacChip, bacKeys, bacTerminal, mrzInformation, parseMrzKey } from '../../drivers/emrtd/bac.js';
 import { SecureMessaging } from '../../drivers/emrtd/secure-messaging.js';
 

@@ -4,8 +4,8 @@
 import { getDiffieHellman, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type Transport, SW } from '../../drivers/apdu/apdu.js';
-import { bytesToBig, hex } from '../../drivers/apdu/bytes.js';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { bytesToBig, hex } from '../../core/bytes.js';
+import { isIdkError } from '../../core/errors.js';
 import { ChipAuthenticationChip, chipAuthenticate, chooseChipAuthentication, dhPublicValue, dhSubjectPublicKeyInfo } from '../../drivers/emrtd/chip-auth.js';
 import { dataGroup } from '../../drivers/emrtd/files.js';
 import { paceTerminal } from '../../drivers/emrtd/pace.js';

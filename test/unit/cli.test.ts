@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hex } from '../../drivers/apdu/bytes.js';
+import { hex } from '../../core/bytes.js';
 import { sha } from '../../drivers/emrtd/crypto.js';
 import { buildCccdQr } from '../../drivers/qr/cccd-qr.js';
 import { demoCard, packageRoot } from '../../main/paths.js';

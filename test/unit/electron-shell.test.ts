@@ -7,7 +7,7 @@ import { runInNewContext } from 'node:vm';
 import ts from 'typescript';
 import { describe, expect, it, vi } from 'vitest';
 import { IPC_EVENT, IPC_REQUEST } from '../../main/api/ipc.js';
-import { demoKiosk } from '../../main/kiosk.js';
+import { demoKiosk } from '../../main/kiosk/kiosk.js';
 import { demoCard, packageRoot } from '../../main/paths.js';
 import { type ElectronApi, START_URL, allowPermission, isEscapeKey, registerScheme, runShell, windowOptions } from '../../main/electron/shell.js';
 import type { Reply } from '../../main/api/contract.js';

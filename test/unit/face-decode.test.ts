@@ -7,12 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { isIdkError } from '../../core/errors.js';
 import { type Frame, makeFrame, resizeFrame } from '../../drivers/camera/frame.js';
 import { decodeImage, sniffImage } from '../../drivers/camera/image.js';
 import { decodeJpeg } from '../../drivers/camera/jpeg.js';
 import { decodeJpeg2000, encodeJpeg2000, jpeg2000Codestream, wrapJp2 } from '../../drivers/camera/jpeg2000.js';
-import { loadPackageImage } from '../../main/face-eval-set.js';
+import { loadPackageImage } from '../../main/eval/face-set.js';
 import { tempDir } from '../helpers/cards.js';
 
 function tool(name: string, pkg: string): string {

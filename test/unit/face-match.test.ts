@@ -1,10 +1,10 @@
-// Face 1:1 on pictures that ship in npm packages (see main/face-eval-set.ts): the same man in
+// Face 1:1 on pictures that ship in npm packages (see main/eval/face-set.ts): the same man in
 // different photos must match across a chip-like JPEG 2000 copy, different people must not,
 // and the stored result must hold no biometric data.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../drivers/camera/image.js';
-import { buildEvalSet, type EvalFace } from '../../main/face-eval-set.js';
-import { evaluateFaces, fmr, fnmr } from '../../main/face-eval.js';
+import { buildEvalSet, type EvalFace } from '../../main/eval/face-set.js';
+import { evaluateFaces, fmr, fnmr } from '../../main/eval/face-eval.js';
 import { FACE_THRESHOLD, FaceEngine } from '../../main/verify/face/engine.js';
 import {
   blazeFaceAnchors, CHIP_TEMPLATE, eyeOpenness, fitSimilarity, applyAffine, type Point, suppress, yawRatio,

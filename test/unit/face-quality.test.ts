@@ -2,7 +2,7 @@
 // too far away, two people. Each must stop the comparison with a prompt the person can act on.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cropFrame, type Frame, placeOnCanvas, resizeFrame, scaleBrightness, solidFrame } from '../../drivers/camera/frame.js';
-import { buildEvalSet } from '../../main/face-eval-set.js';
+import { buildEvalSet } from '../../main/eval/face-set.js';
 import { FaceEngine } from '../../main/verify/face/engine.js';
 import { FaceNetworks } from '../../main/verify/face/networks.js';
 import type { FaceQualityCode } from '../../main/verify/face-result.js';

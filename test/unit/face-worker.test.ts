@@ -1,8 +1,8 @@
 // The face matcher on its worker thread: a verification round trip through the typed
 // messages gives the same result as in-process, and a bad chip image comes back as a typed error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isIdkError } from '../../drivers/apdu/errors.js';
-import { buildEvalSet, type EvalFace } from '../../main/face-eval-set.js';
+import { isIdkError } from '../../core/errors.js';
+import { buildEvalSet, type EvalFace } from '../../main/eval/face-set.js';
 import { FaceWorker } from '../../main/verify/face/client.js';
 import { FaceEngine } from '../../main/verify/face/engine.js';
 import { FaceNetworks } from '../../main/verify/face/networks.js';

@@ -2,8 +2,8 @@
 // reproduced by Adafruit and pyfingerprint) byte for byte, hostile framing, and every
 // confirmation code's message.
 import { describe, expect, it } from 'vitest';
-import { fromHex, hex } from '../../drivers/apdu/bytes.js';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { fromHex, hex } from '../../core/bytes.js';
+import { isIdkError } from '../../core/errors.js';
 import {
   CONFIRMATION,
   INS,

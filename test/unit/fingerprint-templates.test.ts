@@ -1,7 +1,7 @@
 // ISO/IEC 19794-2:2005 and ANSI INCITS 378-2004 minutiae records: a record written out byte
 // by byte from the standards' field tables, round trips, and hostile input.
 import { describe, expect, it } from 'vitest';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { isIdkError } from '../../core/errors.js';
 import { buildAnsi378, parseAnsi378 } from '../../drivers/fingerprint/ansi378.js';
 import { buildIso19794_2, parseIso19794_2 } from '../../drivers/fingerprint/iso19794-2.js';
 import { type MinutiaeRecord, detectFormat } from '../../drivers/fingerprint/minutiae-record.js';

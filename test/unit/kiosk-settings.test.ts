@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../main/api/dispatch.js';
-import { Kiosk, kioskFor } from '../../main/kiosk.js';
+import { Kiosk, kioskFor } from '../../main/kiosk/kiosk.js';
 import { demoCard } from '../../main/paths.js';
-import { SETTINGS_FILE, parseSettings, settingsFile } from '../../main/kiosk-settings.js';
+import { SETTINGS_FILE, parseSettings, settingsFile } from '../../main/kiosk/settings.js';
 import { EmulatedReader } from '../../main/verify/emulated-reader.js';
 import { loadDemo, tempDir } from '../helpers/cards.js';
 

@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KioskState, StatusView } from '../../main/api/contract.js';
 import { dispatch } from '../../main/api/dispatch.js';
-import { type Kiosk, kioskFor } from '../../main/kiosk.js';
-import { linkState } from '../../main/kiosk-store.js';
+import { type Kiosk, kioskFor } from '../../main/kiosk/kiosk.js';
+import { linkState } from '../../main/kiosk/store.js';
 import { demoCard } from '../../main/paths.js';
 import type { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
 import { INGEST_TOKEN, type Ingest, ingest as startIngest } from '../helpers/ingest.js';

@@ -1,8 +1,8 @@
 // LDS data groups: each parser on bytes its builder wrote, on hand-written bytes from
 // Doc 9303 examples, and on hostile input. All people here are fictitious.
 import { describe, expect, it } from 'vitest';
-import { concat, fromHex, hex, utf8 } from '../../drivers/apdu/bytes.js';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { concat, fromHex, hex, utf8 } from '../../core/bytes.js';
+import { isIdkError } from '../../core/errors.js';
 import { encode } from '../../drivers/apdu/tlv.js';
 import { mrzInformation } from '../../drivers/emrtd/bac.js';
 import { buildEfCom, parseEfCom } from '../../drivers/emrtd/ef-com.js';

@@ -1,12 +1,12 @@
-// The liveness measurement (main/liveness-eval.ts) on a small subset: structural truths only.
+// The liveness measurement (main/eval/liveness-eval.ts) on a small subset: structural truths only.
 // How well human's antispoof/liveness models separate the simulated attacks is what the
 // script measures; we do not know it in advance, so no test asserts a quality threshold.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildEvalSet, type EvalFace } from '../../main/face-eval-set.js';
-import { ATTACK_TYPES, seedFor, simulateAttack } from '../../main/liveness-attacks.js';
+import { buildEvalSet, type EvalFace } from '../../main/eval/face-set.js';
+import { ATTACK_TYPES, seedFor, simulateAttack } from '../../main/eval/liveness-attacks.js';
 import {
   apcerAtBpcer, PAD_MODEL_NAMES, PadModels, padReport, padTable, rocAuc, scoreSet, type PadSample,
-} from '../../main/liveness-eval.js';
+} from '../../main/eval/liveness-eval.js';
 import { FaceNetworks } from '../../main/verify/face/networks.js';
 
 let nets: FaceNetworks;

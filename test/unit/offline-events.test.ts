@@ -1,6 +1,6 @@
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
-import { fromHex, hex } from '../../drivers/apdu/bytes.js';
+import { fromHex, hex } from '../../core/bytes.js';
 import { canonical } from '../../offline-cache/canonical.js';
 import { openField, openSealed, sealField, sealTo } from '../../offline-cache/crypto-box.js';
 import {

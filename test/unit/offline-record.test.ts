@@ -9,8 +9,8 @@ import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { queueCommand } from '../../main/commands/queue.js';
 import { demoCard } from '../../main/paths.js';
-import { runRead } from '../../main/read-command.js';
-import { outcomeOf, recordReadReport, verificationFromReport } from '../../main/record.js';
+import { runRead } from '../../main/read/run-read.js';
+import { outcomeOf, recordReadReport, verificationFromReport } from '../../main/read/record.js';
 import { tempDir } from '../helpers/cards.js';
 
 afterEach(() => vi.restoreAllMocks());

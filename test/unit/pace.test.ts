@@ -5,8 +5,8 @@
 // Every hex value below is the standard's; then terminal against chip in-process.
 import { describe, expect, it } from 'vitest';
 import { type Command, type Response, encodeCommand, parseCommand, parseResponse, encodeResponse } from '../../drivers/apdu/apdu.js';
-import { bigToBytes, bytesToBig, concat, fromHex, hex } from '../../drivers/apdu/bytes.js';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { bigToBytes, bytesToBig, concat, fromHex, hex } from '../../core/bytes.js';
+import { isIdkError } from '../../core/errors.js';
 import { mrzInformation } from '../../drivers/emrtd/bac.js';
 import { KDF_PI, kdf } from '../../drivers/emrtd/crypto.js';
 import {

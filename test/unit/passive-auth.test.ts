@@ -7,7 +7,7 @@ import * as pkijs from 'pkijs';
 import { brainpoolP256r1 } from '@noble/curves/misc.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { concat, utf8 } from '../../drivers/apdu/bytes.js';
+import { concat, utf8 } from '../../core/bytes.js';
 import { encode } from '../../drivers/apdu/tlv.js';
 import { alpha2, passiveAuthentication } from '../../drivers/emrtd/passive-auth.js';
 import { ecSubjectPublicKeyInfo } from '../../drivers/emrtd/security-infos.js';

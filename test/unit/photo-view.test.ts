@@ -8,7 +8,7 @@ import type { CardImage } from '../../drivers/emulator/card-image.js';
 import { syntheticFace } from '../../drivers/emulator/face-art.js';
 import { buildDg2 } from '../../drivers/emrtd/dg2.js';
 import type { KioskState, PersonView } from '../../main/api/contract.js';
-import { Kiosk } from '../../main/kiosk.js';
+import { Kiosk } from '../../main/kiosk/kiosk.js';
 import { EmulatedReader, demoCanSource } from '../../main/verify/emulated-reader.js';
 import { photoView } from '../../main/verify/pipeline.js';
 import type { ReadReport } from '../../main/verify/report.js';

@@ -3,13 +3,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { isIdkError } from '../../core/errors.js';
 import { readDocument } from '../../drivers/emrtd/read-document.js';
 import { SoftwareChip } from '../../drivers/emulator/chip.js';
 import type { Person } from '../../drivers/emulator/card-builder.js';
 import { buildCccdQr } from '../../drivers/qr/cccd-qr.js';
 import { qrCommand } from '../../main/commands/qr.js';
-import { accessFromQr, compareQrWithChip, readWithQr } from '../../main/qr-access.js';
+import { accessFromQr, compareQrWithChip, readWithQr } from '../../main/verify/qr-access.js';
 import { decodeDocument } from '../../main/verify/report.js';
 import { demoPerson, freshCard, loadDemo, tempDir } from '../helpers/cards.js';
 import { qrencodePng } from './qr-fixtures.js';

@@ -1,6 +1,6 @@
 // The CCCD QR text and the access keys derived from it: good input, every kind of bad input.
 import { describe, expect, it } from 'vitest';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { isIdkError } from '../../core/errors.js';
 import { checkDigit } from '../../drivers/emrtd/check-digit.js';
 import { mrzInformation } from '../../drivers/emrtd/bac.js';
 import { NO_EXPIRY_MRZ, anniversary, bacCandidates, canFromIdNumber, documentNumberFromIdNumber, expiryFor, lawAt } from '../../drivers/qr/access-key.js';

@@ -4,7 +4,7 @@ import jpeg from 'jpeg-js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { isIdkError } from '../../core/errors.js';
 import { BarcodeDecoder, type RgbaFrame, decodeImageBytes, frameStats, loadImageFile, luminance, qualityHints, rotateRgba } from '../../drivers/qr/decode.js';
 import { tempDir } from '../helpers/cards.js';
 import { addGlare, addNoise, blur, cameraFrame, qrFrame, qrencodePng, rotateBy } from './qr-fixtures.js';

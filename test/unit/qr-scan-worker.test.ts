@@ -1,11 +1,11 @@
-// Camera QR decoding on its worker thread (main/qr-scan.ts): the compiled worker (npm run build)
+// Camera QR decoding on its worker thread (main/kiosk/qr-scan.ts): the compiled worker (npm run build)
 // decodes the renderer's JPEGs exactly as the in-thread code does, survives a torn frame, and
 // drives the kiosk's scan loop from CameraFeed to one reported code.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameFromRgba, placeOnCanvas, solidFrame } from '../../drivers/camera/frame.js';
 import { encodeJpeg } from '../../drivers/camera/jpeg.js';
-import { scanQrFromCamera } from '../../main/kiosk-camera.js';
-import { QrFrameWork, type QrScanWorker, openQrDecoder } from '../../main/qr-scan.js';
+import { scanQrFromCamera } from '../../main/kiosk/camera.js';
+import { QrFrameWork, type QrScanWorker, openQrDecoder } from '../../main/kiosk/qr-scan.js';
 import { CameraFeed } from '../../main/verify/camera-feed.js';
 import { loadDemo } from '../helpers/cards.js';
 import { qrFromCard } from '../helpers/qr.js';

@@ -1,6 +1,6 @@
 // Scanner framing (serial), HID-POS reports, keyboard-wedge timing and the scanning loop's decisions.
 import { describe, expect, it } from 'vitest';
-import { utf8 } from '../../drivers/apdu/bytes.js';
+import { utf8 } from '../../core/bytes.js';
 import { HID_POS_USAGE_PAGE, HidPosAssembler, buildHidPosReports, hidPosInterfaces, listHidPosScanners, parseHidPosReport } from '../../drivers/qr/hid-pos.js';
 import type { DecodedCode, QualityHint } from '../../drivers/qr/decode.js';
 import { FrameDecoder, ScanLoop } from '../../drivers/qr/scan-loop.js';

@@ -1,8 +1,8 @@
 // Whole reads against the software chip in-process: access control, every file, the
 // report of DESIGN.md, and what a clerk sees when things go wrong.
 import { describe, expect, it } from 'vitest';
-import { hex } from '../../drivers/apdu/bytes.js';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { hex } from '../../core/bytes.js';
+import { isIdkError } from '../../core/errors.js';
 import { sha } from '../../drivers/emrtd/crypto.js';
 import { parseDg2 } from '../../drivers/emrtd/dg2.js';
 import { type ReadDocumentOptions, readDocument } from '../../drivers/emrtd/read-document.js';

@@ -1,8 +1,8 @@
 // Resuming a read after a lift, in-process: the card pulled at every APDU index and put
 // back, another card put back, and a card that never returns.
 import { describe, expect, it } from 'vitest';
-import { hex } from '../../drivers/apdu/bytes.js';
-import { IdkError } from '../../drivers/apdu/errors.js';
+import { hex } from '../../core/bytes.js';
+import { IdkError } from '../../core/errors.js';
 import { readDocument } from '../../drivers/emrtd/read-document.js';
 import { readDocumentResumable } from '../../drivers/emrtd/resume.js';
 import { SoftwareChip } from '../../drivers/emulator/chip.js';

@@ -1,8 +1,8 @@
 // SecurityInfos (Doc 9303 Part 11 §9.2) from EF.CardAccess and DG14: the published
 // structures of Appendix G.1 and I.1, round trips through the builders, hostile bytes.
 import { describe, expect, it } from 'vitest';
-import { fromHex, hex } from '../../drivers/apdu/bytes.js';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { fromHex, hex } from '../../core/bytes.js';
+import { isIdkError } from '../../core/errors.js';
 import * as tlv from '../../drivers/apdu/tlv.js';
 import { paceCurve } from '../../drivers/emrtd/pace.js';
 import {

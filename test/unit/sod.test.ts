@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { concat, equal, fromHex, utf8 } from '../../drivers/apdu/bytes.js';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { concat, equal, fromHex, utf8 } from '../../core/bytes.js';
+import { isIdkError } from '../../core/errors.js';
 import { decodeExact, encode } from '../../drivers/apdu/tlv.js';
 import { buildDg15, parseDg15 } from '../../drivers/emrtd/dg15.js';
 import {

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { equal } from '../../drivers/apdu/bytes.js';
-import { isIdkError } from '../../drivers/apdu/errors.js';
+import { equal } from '../../core/bytes.js';
+import { isIdkError } from '../../core/errors.js';
 import { buildSod, parseSod, verifySodSignature } from '../../drivers/emrtd/sod.js';
 import {
   buildMasterList,

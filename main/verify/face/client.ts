@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { IdkError } from '../../../drivers/apdu/errors.js';
+import { IdkError } from '../../../core/errors.js';
 import type { Frame } from '../../../drivers/camera/frame.js';
 import { packageRoot } from '../../paths.js';
 import type { FaceResult } from '../face-result.js';

@@ -9,7 +9,7 @@ import { note, QUALITY_LIMITS } from './quality.js';
 
 /**
  * Cosine similarity at or above which two faces are called the same person. Chosen by
- * `node dist/main/face-eval.js` on the packaged evaluation set (docs/face.md): the midpoint of
+ * `node dist/main/eval/face-eval.js` on the packaged evaluation set (docs/face.md): the midpoint of
  * the gap between the highest impostor and the lowest genuine score, rounded.
  */
 export const FACE_THRESHOLD = 0.94;

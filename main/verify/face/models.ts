@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { IdkError } from '../../../drivers/apdu/errors.js';
+import { IdkError } from '../../../core/errors.js';
 
 /** Where each model comes from; docs/face.md names origin and licence of each. */
 export const MODEL_FILES = {

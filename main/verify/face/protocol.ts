@@ -1,6 +1,6 @@
 // The messages between the UI side and the face worker. Frames and DG2 bytes go in; only a
 // FaceResult (no image, no embedding) comes back.
-import type { Messages } from '../../../drivers/apdu/errors.js';
+import type { Messages } from '../../../core/errors.js';
 import type { Frame } from '../../../drivers/camera/frame.js';
 import type { FaceResult } from '../face-result.js';
 

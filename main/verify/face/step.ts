@@ -2,7 +2,7 @@
 // live frames until one passes the quality gates, compare with the chip portrait on the worker,
 // and hand back the FaceResult. A capture that never becomes usable, or a chip portrait with no
 // usable face, is an IdkError carrying the prompt, so the pipeline shows it rather than a score.
-import { IdkError } from '../../../drivers/apdu/errors.js';
+import { IdkError } from '../../../core/errors.js';
 import type { Frame } from '../../../drivers/camera/frame.js';
 import type { BiometricStep, BiometricUi } from '../pipeline.js';
 import type { FaceResult } from '../face-result.js';

@@ -2,7 +2,7 @@
 // for the next live attempt of the same card, so a retry costs only the live side.
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { isIdkError } from '../../../drivers/apdu/errors.js';
+import { isIdkError } from '../../../core/errors.js';
 import { decodeImage } from '../../../drivers/camera/image.js';
 import { makeFrame } from '../../../drivers/camera/frame.js';
 import { type FaceAnalysis, FaceEngine } from './engine.js';

@@ -1,0 +1,96 @@
+// `npm run bench sync`: how fast the kiosk records durable, signed, encrypted events, and
+// how well a 10,000-event backlog drains over a weak link (64 kbit/s each way, 300 ms
+// round trip, 5% segment loss) through the fault proxy of the tests.
+import { join } from 'node:path';
+import { recordVerification } from '../../offline-cache/outbox.js';
+import { openDatabase, openLocalStore, setMeta } from '../../offline-cache/store.js';
+import { SyncClient, enrolDevice } from '../../offline-cache/sync/client.js';
+import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
+import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
+import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
+import { FaultProxy } from '../../offline-cache/sync/link-sim.js';
+import { syntheticVerification } from '../../test/helpers/verifications.js';
+import type { Figure } from './figure.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+const LINK_BPS = 64_000 / 8;
+const RTT_MS = 300;
+const LOSS = 0.05;
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'idk-bench-sync-'));
+}
+
+/** The floor for a durable record: one fsynced single-row commit in the same database settings. */
+function bareCommitMs(n: number): number {
+  const dir = tmp();
+  const db = openDatabase(join(dir, 'bare.sqlite'), 'FULL');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)');
+  const ins = db.prepare('INSERT INTO t(v) VALUES (?)');
+  const blob = Buffer.alloc(400, 7);
+  const t = performance.now();
+  for (let i = 0; i < n; i++) ins.run(blob);
+  const ms = (performance.now() - t) / n;
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  return ms;
+}
+
+export async function benchSync(): Promise<Figure[]> {
+  const out: Figure[] = [];
+  const N_RECORD = 500;
+  const bare = bareCommitMs(N_RECORD);
+  const dir = tmp();
+  const s = openLocalStore({ dataDir: dir, diskReserveBytes: 0 });
+  recordVerification(s, syntheticVerification(0)); // warm-up: keys, statements
+  let t = performance.now();
+  for (let i = 1; i <= N_RECORD; i++) recordVerification(s, syntheticVerification(i));
+  const perEvent = (performance.now() - t) / N_RECORD;
+  s.close();
+  rmSync(dir, { recursive: true, force: true });
+  out.push({ name: 'record signed+encrypted event', value: perEvent, limit: bare, unit: 'ms', note: `${(1000 / perEvent).toFixed(0)} events/s, synchronous=FULL; limit: one bare fsynced commit` });
+
+  // The drain: a backlog recorded offline, then the link comes back.
+  const total = Number(process.env.IDKIOSK_BENCH_SYNC_EVENTS ?? 10_000);
+  const srvDir = tmp();
+  const db = new SqliteServerStore(join(srvDir, 'ingest.sqlite'));
+  const server = createSyncServer({ store: db, keys: loadOrCreateServerKeys(join(srvDir, 'key.json')), enrolToken: 'bench' });
+  const url = await listen(server);
+  // The backlog itself is not what is measured here: NORMAL makes it quicker to build.
+  const kDir = tmp();
+  const k = openLocalStore({ dataDir: kDir, diskReserveBytes: 0, synchronous: 'NORMAL' });
+  await enrolDevice(k, url, 'bench', 'bench');
+  k.db.transaction(() => {
+    for (let i = 1; i <= total; i++) recordVerification(k, syntheticVerification(i, 2));
+  })();
+  const proxy = await FaultProxy.start(Number(new URL(url).port), { bandwidthBps: LINK_BPS, latencyMs: RTT_MS / 2, lossRate: LOSS });
+  setMeta(k, 'server_url', proxy.url);
+  let payload = 0;
+  let batches = 0;
+  const client = new SyncClient({ store: k, onBatch: (b) => ((payload += b.compressedBytes), batches++) });
+  t = performance.now();
+  const r = await client.drain({ maxMs: 30 * 60_000 });
+  const elapsedS = (performance.now() - t) / 1000;
+  await client.stop();
+  if (r.pending !== 0) throw new Error(`bench sync: ${r.pending} events not drained (${r.lastError ?? ''})`);
+  const ideal = payload / LINK_BPS;
+  out.push({
+    name: `drain ${total} events @64kbit/s`,
+    value: elapsedS,
+    limit: ideal,
+    unit: 's',
+    target: 1.25,
+    note: `goodput ${((100 * ideal) / elapsedS).toFixed(1)}% of the link (target >= 80%); ${batches} batches, ${proxy.stats.lostSegments} segments lost`,
+  });
+  const wire = proxy.stats.wireUp + proxy.stats.wireDown;
+  out.push({ name: 'wire bytes per event', value: wire / total, limit: payload / total, unit: 'B', target: 1.3, note: 'limit: compressed payload bytes per event' });
+  await proxy.close();
+  server.closeAllConnections();
+  await new Promise((res) => server.close(res));
+  await db.close();
+  k.close();
+  rmSync(kDir, { recursive: true, force: true });
+  rmSync(srvDir, { recursive: true, force: true });
+  return out;
+}

@@ -1,0 +1,59 @@
+// What every view gets from the app (app.ts builds it and passes it in): the state the
+// screen is drawn from, the calls to main, and the re-render. Views import this type, never
+// app.ts, so the app can import every view without an import circle.
+import type { KioskState, Method, Params, QrSource, Result, SettingsView } from '../main/api/contract.js';
+import type { Camera } from './camera.js';
+import { h } from './dom.js';
+import { strings } from './i18n.js';
+
+export type View = 'desk' | 'status' | 'settings';
+
+/** The self-service keypad's memory: the digits typed so far, and the wipe that ends a visit. */
+export interface SelfServicePad {
+  readonly digits: string;
+  press(d: string): void;
+  /** The last digit off. */
+  erase(): void;
+  /** Forget everything on screen now, then ask main to forget too. */
+  wipe(): void;
+  /** Called on every state change while the self-service view is up. */
+  onState(): void;
+}
+
+export interface AppContext {
+  state: KioskState;
+  settings: SettingsView;
+  readonly version: string;
+  readonly view: View;
+  /** The element a view wants focused once the screen is rebuilt. */
+  focusAfterRender: HTMLElement | undefined;
+  settingsSession: string | undefined;
+  /** One line of feedback for the current screen (e.g. 'Saved.'), gone when the screen changes. */
+  notice: string | undefined;
+  readonly selfService: SelfServicePad;
+  /** The live camera, open only while main asks for frames (state.camera). */
+  readonly camera: Camera;
+  readonly qrSources: ReadonlySet<QrSource>;
+  /** A request; a failure is shown to the person, never thrown into the void. */
+  call<M extends Method>(method: M, params: Params<M>): Promise<Result<M> | undefined>;
+  /** A read the screen draws from (no action of the user's): it neither shows nor clears the error toast. */
+  peek<M extends Method>(method: M, params: Params<M>): Promise<Result<M> | undefined>;
+  render(force?: boolean): void;
+  go(view: View): void;
+}
+
+export function langButton(app: AppContext): HTMLElement {
+  const t = strings(app.settings.lang);
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'lang',
+      'data-testid': 'lang',
+      'aria-label': t.switchLangLabel,
+      lang: app.settings.lang === 'vi' ? 'en' : 'vi',
+      onclick: () => void app.call('setLang', { lang: app.settings.lang === 'vi' ? 'en' : 'vi' }),
+    },
+    t.switchLang,
+  );
+}

@@ -1,6 +1,8 @@
 // Small byte helpers shared by every protocol layer; Uint8Array everywhere so the
 // same code runs in Node and in the renderer.
 
+import { bytesToNumberBE } from '@noble/curves/utils.js';
+
 export function hex(bytes: Uint8Array): string {
   let s = '';
   for (const b of bytes) s += b.toString(16).padStart(2, '0');
@@ -59,8 +61,9 @@ export function bigToBytes(n: bigint, length?: number): Uint8Array {
   return out;
 }
 
+/** Big-endian unsigned integer (noble's own conversion, so every layer reads integers one way). */
 export function bytesToBig(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt('0x' + hex(bytes));
+  return bytesToNumberBE(bytes);
 }
 
 export const utf8 = {

@@ -2,6 +2,9 @@
 // Vietnamese and English; `message` is the English text so logs and stack traces stay
 // readable, and the UI picks the language it needs.
 
+import { type ErrorCode, isErrorCode } from './error-codes.js';
+
+export type { ErrorCode } from './error-codes.js';
 export type Lang = 'vi' | 'en';
 
 export interface Messages {
@@ -12,7 +15,7 @@ export interface Messages {
 export class IdkError extends Error {
   override readonly name = 'IdkError';
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     readonly messages: Messages,
     options?: { cause?: unknown; detail?: Record<string, unknown> },
   ) {
@@ -26,7 +29,7 @@ export class IdkError extends Error {
   }
 }
 
-export function isIdkError(e: unknown, code?: string): e is IdkError {
+export function isIdkError(e: unknown, code?: ErrorCode): e is IdkError {
   return e instanceof IdkError && (code === undefined || e.code === code);
 }
 
@@ -40,4 +43,17 @@ export function malformed(what: string, detail?: Record<string, unknown>): IdkEr
     },
     detail === undefined ? undefined : { detail },
   );
+}
+
+/** The command line is wrong: one line the user can act on. */
+export function usageError(en: string, vi: string): IdkError {
+  return new IdkError('BAD_ARGUMENTS', { vi, en });
+}
+
+/**
+ * An error that crossed a boundary as data (a worker thread, the wire): its code when this
+ * version knows it, else INTERNAL with the foreign code kept in the detail.
+ */
+export function errorFromData(e: { code: string; messages: Messages }): IdkError {
+  return isErrorCode(e.code) ? new IdkError(e.code, e.messages) : new IdkError('INTERNAL', e.messages, { detail: { code: e.code } });
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `idkiosk` command line (DESIGN.md). Each command lives in main/commands/ and is a
 // thin adapter: parse arguments, call the layer that does the work, print the result.
-import { type Lang, isIdkError } from '../core/errors.js';
+import { type Lang, isIdkError, usageError } from '../core/errors.js';
 import { benchCommand } from './commands/bench.js';
 import { cardBuildCommand } from './commands/card-build.js';
 import type { Command } from './commands/command.js';
@@ -13,7 +13,6 @@ import { syncServerCommand } from './commands/sync-server.js';
 import { readCommand } from './commands/read.js';
 import { readersCommand } from './commands/readers.js';
 import { kioskDemoCommand, kioskStartCommand } from './commands/start.js';
-import { usageError } from './read/run-read.js';
 
 const COMMANDS: Command[] = [kioskStartCommand, kioskDemoCommand, readersCommand, readCommand, cardBuildCommand, emulateCommand, qrCommand, queueCommand, syncServerCommand, fingerprintCommand, benchCommand];
 

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { IdkError } from '../core/errors.js';
+import { type ErrorCode, IdkError } from '../core/errors.js';
 import { writeFileDurably } from './atomic-file.js';
 import { b64, unb64 } from './canonical.js';
 
@@ -68,7 +68,7 @@ interface KeyFile {
 
 export const KEY_FILE = 'device-key.json';
 
-function keyError(code: string, vi: string, en: string, detail?: Record<string, unknown>): IdkError {
+function keyError(code: ErrorCode, vi: string, en: string, detail?: Record<string, unknown>): IdkError {
   return new IdkError(code, { vi, en }, detail ? { detail } : undefined);
 }
 

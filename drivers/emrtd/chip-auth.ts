@@ -26,10 +26,10 @@ import {
   ID_CA_ECDH,
   ID_DH_PUBLIC_NUMBER,
   ID_PK_DH,
-  STANDARD_DOMAIN_PARAMETERS,
   type SecurityInfo,
 } from './security-infos.js';
 import { pow } from '@noble/curves/abstract/modular.js';
+import { curveByOid } from './curves.js';
 
 export type Random = (n: number) => Uint8Array;
 const defaultRandom: Random = (n) => new Uint8Array(randomBytes(n));
@@ -106,9 +106,9 @@ function staticKey(info: ChipAuthenticationPublicKeyInfo): StaticKey {
     if (!(y instanceof asn1js.Integer)) throw malformed('DG14 DH public key');
     return { kind: 'DH', group, y: y.toBigInt() };
   }
-  const std = STANDARD_DOMAIN_PARAMETERS.find((d) => d.curveOid !== undefined && d.curveOid === info.curveOid);
-  if (!std) throw unsupportedKey(`curve ${info.curveOid ?? 'explicit, not recognised'}`);
-  const curve = paceCurve(std.id);
+  const known = curveByOid(info.curveOid);
+  if (!known) throw unsupportedKey(`curve ${info.curveOid ?? 'explicit, not recognised'}`);
+  const curve = paceCurve(known.parameterId);
   decodePoint(curve, info.publicKey, 'DG14 chip authentication key');
   return { kind: 'ECDH', curve, point: info.publicKey };
 }
@@ -213,7 +213,7 @@ export function generalAuthenticateCa(ephemeral: Uint8Array): Command {
 
 /** Physical failures end the read as they would anywhere else; the rest is the chip's answer. */
 export function isPhysical(e: unknown): boolean {
-  return isIdkError(e, 'CARD_REMOVED') || isIdkError(e, 'CARD_MUTE') || isIdkError(e, 'READER_GONE');
+  return isIdkError(e, 'CARD_REMOVED') || isIdkError(e, 'CARD_MUTE') || isIdkError(e, 'READER_UNPLUGGED');
 }
 
 function describe(e: unknown): string {

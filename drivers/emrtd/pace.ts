@@ -4,8 +4,6 @@
 // (terminal) or answers one command at a time (chip); no I/O, no clocks.
 import { randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { brainpoolP256r1, brainpoolP384r1, brainpoolP512r1 } from '@noble/curves/misc.js';
-import { p256, p384, p521 } from '@noble/curves/nist.js';
 import type { WeierstrassPoint, WeierstrassPointCons } from '@noble/curves/abstract/weierstrass.js';
 import { type Command, type Response, StatusError, SW } from '../apdu/apdu.js';
 import { bigToBytes, bytesToBig, concat, equal, fromHex, utf8 } from '../../core/bytes.js';
@@ -39,6 +37,7 @@ import {
   STANDARD_DOMAIN_PARAMETERS,
   unsupported,
 } from './security-infos.js';
+import { curveByParameterId } from './curves.js';
 import { mod, pow } from '@noble/curves/abstract/modular.js';
 import { bitLen } from '@noble/curves/utils.js';
 
@@ -133,19 +132,10 @@ export interface PaceCurve {
   orderSize: number;
 }
 
-const NOBLE: Record<number, WeierstrassPointCons<bigint>> = {
-  12: p256.Point,
-  13: brainpoolP256r1.Point,
-  15: p384.Point,
-  16: brainpoolP384r1.Point,
-  17: brainpoolP512r1.Point,
-  18: p521.Point,
-};
-
 export function paceCurve(parameterId: number | undefined): PaceCurve {
   if (parameterId === undefined) throw unsupported('PACE with proprietary domain parameters');
   const std = STANDARD_DOMAIN_PARAMETERS.find((d) => d.id === parameterId);
-  const P = NOBLE[parameterId];
+  const P = curveByParameterId(parameterId)?.ecdsa.Point;
   if (!P || !std) throw unsupported(`PACE domain parameters ${std?.name ?? parameterId}`);
   const c = P.CURVE();
   return {

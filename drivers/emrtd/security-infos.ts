@@ -3,10 +3,10 @@
 // and built with asn1js so the software chip and the reader share one definition of
 // the bytes; the LDS wrapper of DG14 is plain BER-TLV.
 import * as asn1js from 'asn1js';
-import { brainpoolP256r1, brainpoolP384r1, brainpoolP512r1 } from '@noble/curves/misc.js';
-import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { IdkError, isIdkError, malformed } from '../../core/errors.js';
 import * as tlv from '../apdu/tlv.js';
+import { bytesToBig } from '../../core/bytes.js';
+import { curveOfExplicit } from './curves.js';
 
 // ---------------------------------------------------------------------------------
 // Object identifiers. Doc 9303 Part 11 §9.2 (PACE §9.2.1, CA §9.2.5-9.2.6, TA §9.2.7,
@@ -101,16 +101,6 @@ export const STANDARD_DOMAIN_PARAMETERS: readonly StandardDomainParameters[] = [
   { id: 16, name: 'brainpoolP384r1', curveOid: '1.3.36.3.3.2.8.1.1.11' },
   { id: 17, name: 'brainpoolP512r1', curveOid: '1.3.36.3.3.2.8.1.1.13' },
   { id: 18, name: 'NIST P-521', curveOid: '1.3.132.0.35' },
-];
-
-/** Curve parameters for recognising explicit ECParameters (DG14 often carries them). */
-const KNOWN_CURVES = [
-  { oid: '1.2.840.10045.3.1.7', c: p256.Point.CURVE() },
-  { oid: '1.3.36.3.3.2.8.1.1.7', c: brainpoolP256r1.Point.CURVE() },
-  { oid: '1.3.132.0.34', c: p384.Point.CURVE() },
-  { oid: '1.3.36.3.3.2.8.1.1.11', c: brainpoolP384r1.Point.CURVE() },
-  { oid: '1.3.36.3.3.2.8.1.1.13', c: brainpoolP512r1.Point.CURVE() },
-  { oid: '1.3.132.0.35', c: p521.Point.CURVE() },
 ];
 
 // ---------------------------------------------------------------------------------
@@ -272,12 +262,6 @@ function octets(node: asn1js.AsnType | undefined, what: string): Uint8Array {
   return node.valueBlock.valueHexView;
 }
 
-function bytesToBigint(b: Uint8Array): bigint {
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
-  return v;
-}
-
 /** Names explicit X9.62 ECParameters when they equal a curve we know (same p, a, b, n). */
 function recogniseExplicitCurve(params: asn1js.AsnType): string | undefined {
   const items = seqItems(params, 'ECParameters');
@@ -288,11 +272,11 @@ function recogniseExplicitCurve(params: asn1js.AsnType): string | undefined {
   const p = intBytes(field[1], 'prime');
   const curve = seqItems(items[2], 'Curve');
   arity(curve, 2, 3, 'Curve');
-  const a = bytesToBigint(octets(curve[0], 'curve a'));
-  const b = bytesToBigint(octets(curve[1], 'curve b'));
+  const a = bytesToBig(octets(curve[0], 'curve a'));
+  const b = bytesToBig(octets(curve[1], 'curve b'));
   octets(items[3], 'base point');
   const n = intBytes(items[4], 'order');
-  return KNOWN_CURVES.find(({ c }) => c.p === p && c.a === a && c.b === b && c.n === n)?.oid;
+  return curveOfExplicit({ p, a, b, n })?.oid;
 }
 
 function parsePublicKeyInfo(

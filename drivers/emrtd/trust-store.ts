@@ -11,11 +11,10 @@
 import { constants, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { brainpoolP256r1, brainpoolP384r1, brainpoolP512r1 } from '@noble/curves/misc.js';
-import { p256, p384, p521 } from '@noble/curves/nist.js';
-import { equal, hex } from '../../core/bytes.js';
+import { bytesToBig, equal, hex } from '../../core/bytes.js';
 import { IdkError, type Messages, isIdkError } from '../../core/errors.js';
 import { sha } from './crypto.js';
+import { type Curve, type Ecdsa, curveByOid, curveOfExplicit } from './curves.js';
 import { OID_CSCA_MASTER_LIST } from './sod.js';
 
 export type HashName = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
@@ -195,32 +194,15 @@ export function signatureHash(oid: string): HashName | undefined {
 
 // ---------------------------------------------------------------- EC keys
 
-type Ecdsa = typeof p256;
-/** Named curves by OID (RFC 5480, RFC 5639); explicit parameters are matched against them. */
-const CURVES: { oid: string; name: string; curve: Ecdsa }[] = [
-  { oid: '1.2.840.10045.3.1.7', name: 'P-256', curve: p256 },
-  { oid: '1.3.132.0.34', name: 'P-384', curve: p384 },
-  { oid: '1.3.132.0.35', name: 'P-521', curve: p521 },
-  { oid: '1.3.36.3.3.2.8.1.1.7', name: 'brainpoolP256r1', curve: brainpoolP256r1 as Ecdsa },
-  { oid: '1.3.36.3.3.2.8.1.1.11', name: 'brainpoolP384r1', curve: brainpoolP384r1 as Ecdsa },
-  { oid: '1.3.36.3.3.2.8.1.1.13', name: 'brainpoolP512r1', curve: brainpoolP512r1 as Ecdsa },
-];
-
 export interface EcPublicKey {
   curveOid: string;
   curve: Ecdsa;
   point: Uint8Array;
 }
 
-function bigOf(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (const b of bytes) v = (v << 8n) | BigInt(b);
-  return v;
-}
-
 /** Named or explicit (X9.62 ECParameters) curve of an EC key; undefined for unknown curves. */
-function curveOfParams(params: unknown): (typeof CURVES)[number] | undefined {
-  if (params instanceof asn1js.ObjectIdentifier) return CURVES.find((c) => c.oid === params.getValue());
+function curveOfParams(params: unknown): Curve | undefined {
+  if (params instanceof asn1js.ObjectIdentifier) return curveByOid(params.getValue());
   if (!(params instanceof asn1js.Sequence)) return undefined;
   const [, fieldId, curve, , order] = params.valueBlock.value;
   if (!(fieldId instanceof asn1js.Sequence) || !(curve instanceof asn1js.Sequence) || !(order instanceof asn1js.Integer)) return undefined;
@@ -230,12 +212,7 @@ function curveOfParams(params: unknown): (typeof CURVES)[number] | undefined {
   if (!(prime instanceof asn1js.Integer) || !(a instanceof asn1js.OctetString) || !(b instanceof asn1js.OctetString)) return undefined;
   const p = prime.toBigInt();
   const n = order.toBigInt();
-  const av = bigOf(a.valueBlock.valueHexView);
-  const bv = bigOf(b.valueBlock.valueHexView);
-  return CURVES.find(({ curve: c }) => {
-    const k = c.Point.CURVE();
-    return k.p === p && k.n === n && k.a === av && k.b === bv;
-  });
+  return curveOfExplicit({ p, n, a: bytesToBig(a.valueBlock.valueHexView), b: bytesToBig(b.valueBlock.valueHexView) });
 }
 
 /** An EC SubjectPublicKeyInfo's curve and point; throws for other keys or unknown curves. */
@@ -244,7 +221,7 @@ export function ecPublicKey(spki: Uint8Array): EcPublicKey {
   if (info.algorithm.algorithmId !== OID.ecPublicKey) throw new Error('not an EC key');
   const c = curveOfParams(info.algorithm.algorithmParams);
   if (!c) throw new Error('EC curve not supported');
-  return { curveOid: c.oid, curve: c.curve, point: new Uint8Array(info.subjectPublicKey.valueBlock.valueHexView) };
+  return { curveOid: c.oid, curve: c.ecdsa, point: new Uint8Array(info.subjectPublicKey.valueBlock.valueHexView) };
 }
 
 // ---------------------------------------------------------------- signatures

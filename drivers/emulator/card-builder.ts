@@ -1,8 +1,7 @@
 // Makes a card image from a fictitious person's data and a test PKI: the same bytes a
 // personalisation bureau would write, built with the LDS builders the reader parses with.
 import { webcrypto } from 'node:crypto';
-import { brainpoolP256r1 } from '@noble/curves/misc.js';
-import { p256 } from '@noble/curves/nist.js';
+import { curveByParameterId } from '../emrtd/curves.js';
 import { IdkError } from '../../core/errors.js';
 import { buildAtrInfo } from '../emrtd/atr-info.js';
 import { buildDg1, cccdOptionalData, mrzNameComponent } from '../emrtd/dg1.js';
@@ -76,11 +75,6 @@ export function validatePerson(p: Person): void {
   if (!p.fullName) throw badPerson('fullName is empty');
 }
 
-const CURVES: Record<number, { curve: typeof p256 | typeof brainpoolP256r1; oid: string }> = {
-  12: { curve: p256, oid: '1.2.840.10045.3.1.7' },
-  13: { curve: brainpoolP256r1, oid: '1.3.36.3.3.2.8.1.1.7' },
-};
-
 /** A portrait to put in DG2 instead of the synthetic face (tests of the face match: a real-looking chip photo). */
 export interface BuildOptions {
   portrait?: { format: 'jpeg' | 'jpeg2000'; width: number; height: number; image: Uint8Array };
@@ -137,9 +131,10 @@ export async function buildCard(person: Person, signer: DocumentSigner, options:
 
   // Chip Authentication key (DG14) on the PACE curve, Active Authentication key (DG15).
   const paceId = person.paceParameterId === undefined ? (cccd ? 13 : 12) : person.paceParameterId;
-  const caCurve = CURVES[paceId ?? 12] ?? CURVES[12]!;
-  const caPrivate = caCurve.curve.utils.randomSecretKey();
-  const caPublic = caCurve.curve.getPublicKey(caPrivate, false);
+  // The chip-authentication key on the PACE curve, as CCCD chips do.
+  const caCurve = curveByParameterId(paceId ?? 12) ?? curveByParameterId(12)!;
+  const caPrivate = caCurve.ecdsa.utils.randomSecretKey();
+  const caPublic = caCurve.ecdsa.getPublicKey(caPrivate, false);
   const aa = await generateAaKeyPair('ecdsa-p256');
   files.set(
     'DG14',

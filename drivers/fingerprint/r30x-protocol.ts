@@ -9,7 +9,7 @@
 // Packet: EF 01 | address (4, big-endian) | PID (1) | length (2) | payload | checksum (2)
 // where length = payload + 2 (it counts the checksum) and checksum = low 16 bits of the sum
 // of the PID, both length bytes and every payload byte.
-import { IdkError, type Messages } from '../../core/errors.js';
+import { type ErrorCode, IdkError, type Messages } from '../../core/errors.js';
 
 export const START_CODE = 0xef01;
 export const DEFAULT_ADDRESS = 0xffffffff;
@@ -70,7 +70,7 @@ export interface Packet {
   payload: Uint8Array;
 }
 
-function fpError(code: string, messages: Messages, detail?: Record<string, unknown>): IdkError {
+function fpError(code: ErrorCode, messages: Messages, detail?: Record<string, unknown>): IdkError {
   return new IdkError(code, messages, detail === undefined ? undefined : { detail });
 }
 
@@ -211,7 +211,7 @@ export function dataPackets(data: Uint8Array, size: number, address = DEFAULT_AD
 // ---- confirmation codes ---------------------------------------------------------------
 
 interface CodeInfo {
-  name: string;
+  name: `FP_${string}`;
   vi: string;
   en: string;
   /** Sending the same command again may succeed (a transmission error, not a verdict). */

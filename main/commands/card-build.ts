@@ -1,9 +1,9 @@
+import { usageError } from '../../core/errors.js';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { saveCardFolder } from '../../drivers/emulator/card-folder.js';
 import { type Person, buildCard } from '../../drivers/emulator/card-builder.js';
 import { ensurePki } from '../../drivers/emulator/test-pki.js';
-import { usageError } from '../read/run-read.js';
 import type { Command } from './command.js';
 
 export const cardBuildCommand: Command = {

@@ -1,9 +1,9 @@
+import { usageError } from '../../core/errors.js';
 import { parseArgs } from 'node:util';
 import { loadCardFolder } from '../../drivers/emulator/card-folder.js';
 import { SoftwareChip } from '../../drivers/emulator/chip.js';
 import { VPCD_PORT, VpcdCard } from '../../drivers/emulator/vpcd.js';
 import { demoCard } from '../paths.js';
-import { usageError } from '../read/run-read.js';
 import type { Command } from './command.js';
 
 export const emulateCommand: Command = {

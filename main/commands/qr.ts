@@ -1,10 +1,9 @@
 // `idkiosk qr (--image FILE | --text TEXT) [--json]`: what a QR code holds and what it means.
 import { parseArgs } from 'node:util';
-import { IdkError } from '../../core/errors.js';
+import { IdkError, usageError } from '../../core/errors.js';
 import { canFromIdNumber } from '../../drivers/qr/access-key.js';
 import { classifyQrText } from '../../drivers/qr/cccd-qr.js';
 import { BarcodeDecoder, HINT_TEXT, frameStats, loadImageFile, luminance, qualityHints } from '../../drivers/qr/decode.js';
-import { usageError } from '../read/run-read.js';
 import type { Command } from './command.js';
 
 /** The `qr --json` object of DESIGN.md. */

@@ -1,4 +1,5 @@
 // `idkiosk queue status|flush|export`: the local outbox of verification events.
+import { usageError } from '../../core/errors.js';
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Lang } from '../../core/errors.js';
@@ -6,7 +7,6 @@ import { exportEvents, queueCounts } from '../../offline-cache/outbox.js';
 import { alerts } from '../../offline-cache/retention.js';
 import { type LocalStore, getMeta, openLocalStore } from '../../offline-cache/store.js';
 import { SyncClient, enrolDevice } from '../../offline-cache/sync/client.js';
-import { usageError } from '../read/run-read.js';
 import { defaultDataDir } from '../read/record.js';
 import type { Command } from './command.js';
 

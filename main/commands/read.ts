@@ -1,5 +1,6 @@
+import { usageError } from '../../core/errors.js';
 import { parseArgs } from 'node:util';
-import { type ReadArgs, type ReadOutcome, runRead, usageError } from '../read/run-read.js';
+import { type ReadArgs, type ReadOutcome, runRead } from '../read/run-read.js';
 import { recordReadReport } from '../read/record.js';
 import { formatReport } from '../read/summary.js';
 import type { Command } from './command.js';

@@ -1,6 +1,7 @@
 // `idkiosk start` and `idkiosk demo`: the kiosk in an Electron window where its binary
 // exists, else the headless host with its URL printed. `demo --once` is the
 // non-interactive path (CI, smoke tests): one card placed, one result printed, exit.
+import { usageError } from '../../core/errors.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,7 +13,6 @@ import { PROFILES } from '../api/contract.js';
 import { startHost } from '../host/server.js';
 import { type Kiosk, kioskFor } from '../kiosk/kiosk.js';
 import { demoCard, packageRoot } from '../paths.js';
-import { usageError } from '../read/run-read.js';
 import type { Command } from './command.js';
 
 export interface StartOptions {

@@ -1,9 +1,9 @@
 // `idkiosk sync-server [--port N] [--host H] [--db PATH|postgres://…] [--data-dir DIR] [--token T]`:
 // the reference ingest server.
+import { usageError } from '../../core/errors.js';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { usageError } from '../read/run-read.js';
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
 import type { ServerStore } from '../../offline-cache/sync/server-store.js';

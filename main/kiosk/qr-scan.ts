@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { IdkError, isIdkError } from '../../core/errors.js';
+import { IdkError, errorFromData, isIdkError } from '../../core/errors.js';
 import { frameToRgba } from '../../drivers/camera/frame.js';
 import { decodeJpeg } from '../../drivers/camera/jpeg.js';
 import type { DecodedCode, QualityHint } from '../../drivers/qr/decode.js';
@@ -68,7 +68,7 @@ export class QrScanWorker implements JpegQrDecoder {
       const p = this.pending.get(res.id);
       this.pending.delete(res.id);
       if (res.ok) p?.resolve(res.result);
-      else p?.reject(new IdkError(res.error.code, res.error.messages));
+      else p?.reject(errorFromData(res.error));
     });
     this.worker.on('error', (e) => this.failAll(e));
     this.worker.on('exit', () => this.failAll(workerStopped()));

@@ -1,6 +1,6 @@
 // `idkiosk read`: one full read of a chip and the report of DESIGN.md.
 import { writeFile } from 'node:fs/promises';
-import { IdkError } from '../../core/errors.js';
+import { IdkError, usageError } from '../../core/errors.js';
 import { parseMrzKey } from '../../drivers/emrtd/bac.js';
 import { type AccessKey, type RawDocument, validateCan } from '../../drivers/emrtd/read-document.js';
 import type { Progress } from '../../drivers/emrtd/read-file.js';
@@ -20,10 +20,6 @@ export interface ReadArgs {
   faceOut?: string;
   bac?: boolean;
   onProgress?: (p: Progress & { done: number; of: number }) => void;
-}
-
-export function usageError(en: string, vi: string): IdkError {
-  return new IdkError('BAD_ARGUMENTS', { vi, en });
 }
 
 export function accessKeyFrom(args: ReadArgs): AccessKey {

@@ -6,7 +6,8 @@
 // on (device, seq). After a crash the client resumes from the acknowledged head kept in the
 // store, and asks the server for its head so a batch whose answer was lost is not resent.
 import { Agent } from 'node:http';
-import { IdkError, isIdkError } from '../../core/errors.js';
+import { type ErrorCode, IdkError, isIdkError } from '../../core/errors.js';
+import { isErrorCode } from '../../core/error-codes.js';
 import { b64, unb64 } from '../canonical.js';
 import { acknowledge, ackOf, headOf, pendingRun, queueCounts } from '../outbox.js';
 import { type LocalStore, getMeta, setMeta } from '../store.js';
@@ -57,7 +58,7 @@ const FATAL = new Set(['FORGED', 'CHAIN_CONFLICT', 'DEVICE_KEY_CONFLICT', 'CHAIN
 
 export class SyncError extends IdkError {}
 
-function syncError(code: string, en: string, vi: string, detail?: Record<string, unknown>): SyncError {
+function syncError(code: ErrorCode, en: string, vi: string, detail?: Record<string, unknown>): SyncError {
   return new SyncError(code, { vi, en }, detail ? { detail } : undefined);
 }
 
@@ -194,7 +195,8 @@ export class SyncClient {
       throw syncError('SERVER_BEHIND', `the server holds only up to record ${reply.ackSeq} but this device had ${ackOf(this.store).seq} acknowledged: the server lost data; call support`, `máy chủ chỉ còn đến bản ghi ${reply.ackSeq}: máy chủ đã mất dữ liệu, gọi kỹ thuật`, { ackSeq: reply.ackSeq });
     }
     if (r.status >= 400 && r.status < 500) {
-      throw syncError(reply.code ?? `HTTP_${r.status}`, `the server rejected the batch: ${reply.message ?? r.status}`, `máy chủ từ chối lô dữ liệu: ${reply.message ?? r.status}`);
+      const code = reply.code ?? `HTTP_${r.status}`;
+      throw syncError(isErrorCode(code) ? code : 'SERVER_REJECTED', `the server rejected the batch: ${reply.message ?? r.status}`, `máy chủ từ chối lô dữ liệu: ${reply.message ?? r.status}`, { serverCode: code });
     }
     throw new Error(`server answered ${r.status}: ${reply.message ?? ''}`);
   }

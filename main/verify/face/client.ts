@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { IdkError } from '../../../core/errors.js';
+import { IdkError, errorFromData } from '../../../core/errors.js';
 import type { Frame } from '../../../drivers/camera/frame.js';
 import { packageRoot } from '../../paths.js';
 import type { FaceResult } from '../face-result.js';
@@ -55,7 +55,7 @@ export class FaceWorker {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ ...req, id } as FaceRequest);
     }).then((res) => {
-      if (!res.ok) throw new IdkError(res.error.code, res.error.messages);
+      if (!res.ok) throw errorFromData(res.error);
       return res;
     });
   }

@@ -119,6 +119,7 @@ export class App implements AppContext {
       s.mode,
       s.reader,
       s.phase,
+      s.progress?.lifted,
       s.keyError?.code,
       s.qrWaiting,
       [...this.qrSources].sort(),

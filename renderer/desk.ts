@@ -39,8 +39,14 @@ export function progressBar(state: KioskState, lang: Lang): HTMLElement {
     'div',
     { class: 'progress-wrap' },
     h('progress', { max: 100, value: pct, 'aria-label': t.progress, 'data-testid': 'progress', id: 'progress' }),
-    h('span', { class: 'progress-text', id: 'progress-text' }, p && p.file ? `${t.reading} ${p.file} — ${pct}%` : `${pct}%`),
+    h('span', { class: 'progress-text', id: 'progress-text' }, progressText(state, lang, pct)),
+    p?.lifted ? h('p', { class: 'error', role: 'alert', 'data-testid': 'lifted' }, t.lifted) : null,
   );
+}
+
+function progressText(state: KioskState, lang: Lang, pct: number): string {
+  const p = state.progress;
+  return p?.file ? `${strings(lang).reading} ${p.file} — ${pct}%` : `${pct}%`;
 }
 
 /** Only the bar moves while the chip streams; the rest of the screen stays put (and keeps focus). */
@@ -50,7 +56,7 @@ export function updateProgress(root: ParentNode, state: KioskState, lang: Lang):
   if (!bar || !text) return;
   const pct = Math.round((state.progress?.fraction ?? 0) * 100);
   bar.value = pct;
-  text.textContent = state.progress?.file ? `${strings(lang).reading} ${state.progress.file} — ${pct}%` : `${pct}%`;
+  text.textContent = progressText(state, lang, pct);
 }
 
 export function keyForm(app: AppContext): HTMLElement {

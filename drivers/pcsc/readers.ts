@@ -5,7 +5,6 @@ import { hex } from '../../core/bytes.js';
 import { IdkError } from '../../core/errors.js';
 import { type NativeContext, STATE, openContext } from './binding.js';
 import { noCard, noReader, pcscError } from './errors.js';
-import { PcscTransport, type PcscTransportOptions } from './transport.js';
 
 export interface ReaderInfo {
   name: string;
@@ -107,6 +106,8 @@ export interface WatchOptions {
 export interface Watcher {
   /** The last state seen of each reader. */
   readonly readers: ReadonlyMap<string, ReaderInfo>;
+  /** Settles once the first look at pcscd has been reported (its readers and cards, or its absence). */
+  readonly ready: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -153,6 +154,8 @@ export function watchReaders(onEvent: (e: ReaderEvent) => void, options: WatchOp
     known.clear();
   };
 
+  let firstLook: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (firstLook = r));
   const loop = async () => {
     while (running) {
       try {
@@ -167,6 +170,7 @@ export function watchReaders(onEvent: (e: ReaderEvent) => void, options: WatchOp
           emit({ type: 'reader-detached', reader: name });
         }
         for (const r of list) update(r.name, r.state, r.atr);
+        firstLook();
         const states = [...known.values()].map((r) => ({ name: r.name, state: r.state & ~STATE.CHANGED, changed: false, atr: null }));
         states.push({ name: PNP, state: pnpState, changed: false, atr: null });
         const t0 = Date.now();
@@ -188,13 +192,15 @@ export function watchReaders(onEvent: (e: ReaderEvent) => void, options: WatchOp
         dropAll();
         if (!downReported) emit({ type: 'error', error: err });
         downReported = true;
+        firstLook();
         await sleep(retryMs);
       }
     }
   };
-  const done = loop();
+  const done = loop().finally(firstLook);
   return {
     readers: known,
+    ready,
     async stop() {
       running = false;
       try {
@@ -241,10 +247,4 @@ export async function waitForCard(reader: string, timeoutMs: number): Promise<Re
   } finally {
     ctx.close();
   }
-}
-
-/** Connects to the card on the chosen reader (see `chooseReader`). */
-export async function openReader(wanted: string | undefined, options?: PcscTransportOptions): Promise<PcscTransport> {
-  const r = await chooseReader(wanted);
-  return PcscTransport.connect(r.name, options);
 }

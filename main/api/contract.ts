@@ -43,6 +43,8 @@ export interface ProgressView {
   of: number;
   /** 0..1 over the whole read, by files then bytes. */
   fraction: number;
+  /** The card left the reader mid-read: the read waits for it to be placed back, then goes on. */
+  lifted?: boolean;
 }
 
 /** green: the chip's data chains to a trusted issuer; amber: consistent but not fully proven; red: forged or altered. */

@@ -7,7 +7,7 @@ import { exportEvents, queueCounts } from '../../offline-cache/outbox.js';
 import { alerts } from '../../offline-cache/retention.js';
 import { type LocalStore, getMeta, openLocalStore } from '../../offline-cache/store.js';
 import { SyncClient, enrolDevice } from '../../offline-cache/sync/client.js';
-import { defaultDataDir } from '../read/record.js';
+import { defaultDataDir } from '../paths.js';
 import type { Command } from './command.js';
 
 const USAGE = 'queue status|flush|export [--json] [--data-dir DIR] [--server URL --token TOKEN [--site NAME]] [--timeout SECONDS] [--out FILE] [--undelivered]';

@@ -11,13 +11,14 @@ import type { ApiEvent, KioskState, Profile, SettingsView, StatusView } from '..
 import type { ApiHost, Handlers } from '../api/dispatch.js';
 import { packageRoot } from '../paths.js';
 import { EmulatedReader, demoCanSource } from '../verify/emulated-reader.js';
-import { type Authenticator, type BiometricStep, type CardReader, type KeySource, type Recorder, VerificationPipeline, keyFromInput } from '../verify/pipeline.js';
+import { type BiometricStep, type Recorder, VerificationPipeline, keyFromInput } from '../verify/pipeline.js';
+import type { CardReader, KeySource } from '../verify/card-reader.js';
 import type { TrustStore } from '../../drivers/emrtd/trust-store.js';
 import { loadTrustFolder } from '../verify/trust-folder.js';
 import type { KeyOptions } from '../../offline-cache/device-keys.js';
 import { openLocalStore } from '../../offline-cache/store.js';
 import { storeRecorder } from './store.js';
-import { defaultDataDir } from '../read/record.js';
+import { defaultDataDir } from '../paths.js';
 import { PcscCardReader, type PcscCardReaderOptions } from '../verify/pcsc-reader.js';
 import { type KioskSync, type KioskSyncOptions, startKioskSync, syncUrlFor } from './sync.js';
 import { type SettingsStore, settingsFile } from './settings.js';
@@ -35,7 +36,6 @@ export interface KioskOptions {
   reader: CardReader;
   mode: 'demo' | 'live';
   keySources?: KeySource[];
-  authenticator?: Authenticator;
   biometric?: BiometricStep;
   recorder?: Recorder;
   store?: StoreStatus;
@@ -51,6 +51,10 @@ export interface KioskOptions {
   face?: KioskFaceOptions;
   /** While a key is needed, look for the card's QR code in the renderer's camera frames. */
   qrCamera?: boolean;
+  /** How long a card lifted mid-read may stay away and the read still continue, ms (default 20 s). */
+  resumeWithinMs?: number;
+  /** Minimum ms between two progress states (tests: 0). */
+  progressEveryMs?: number;
 }
 
 export const DEFAULT_PIN = '123456';

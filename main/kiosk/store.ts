@@ -2,13 +2,10 @@
 // chained event (offline-cache), and the status screen reads the queue from the same store.
 import { type LocalStore, getMeta, stmt } from '../../offline-cache/store.js';
 import { queueCounts, recordVerification } from '../../offline-cache/outbox.js';
-import type { BiometricView, Decision, QrCheckView, StatusView } from '../api/contract.js';
-import type { BiometricRecord } from '../../offline-cache/events.js';
+import type { StatusView } from '../api/contract.js';
 import type { StoreStatus } from './parts.js';
-import { type RecordOptions, verificationFromReport } from '../read/record.js';
+import { type Who, verificationEvent } from '../verify/event.js';
 import type { Recorder } from '../verify/pipeline.js';
-
-const OUTCOME = { accept: 'accepted', reject: 'rejected', review: 'review' } as const satisfies Record<Decision, string>;
 
 /** A sync that succeeded this recently means the link is good; older means weak; none means down. */
 const GOOD_MS = 10 * 60_000;
@@ -28,39 +25,11 @@ export function linkState(lastOkAt: number | undefined, lastErrorAt: number | un
   return age <= GOOD_MS ? 'good' : age <= WEAK_MS ? 'weak' : 'down';
 }
 
-/**
- * What the event keeps of the biometric check: method, matcher, score, threshold, decision,
- * quality codes and whether liveness was checked (never image, template or embedding).
- */
-export function biometricRecord(b: BiometricView): BiometricRecord | undefined {
-  // Why no comparison ran (FACE_SKIPPED by staff, CAMERA_NONE, NO_FACE…) is an audit fact, kept as a code beside the quality codes.
-  const why = (codes: string[], reason: { code: string } | undefined) => [...new Set([...codes, ...(reason && /^[A-Z_]{1,32}$/.test(reason.code) ? [reason.code] : [])])];
-  if (b.status === 'not-available') return b.reason ? { method: 'none', score: null, decision: 'not-available', quality: why([], b.reason) } : undefined;
-  if (b.status === 'pending') return { method: b.method, score: null };
-  const face = b.face ? { matcher: b.face.matcher, quality: b.face.quality.map((q) => q.code), liveness: b.face.liveness.checked } : {};
-  if (b.status === 'not-compared') return { method: b.method, score: null, decision: 'not-compared', ...face, quality: why(face.quality ?? [], b.reason) };
-  // Cosine similarity can dip below 0 in theory; the record keeps 0..1.
-  const score = Math.min(1, Math.max(0, b.score));
-  return { method: b.method, score, threshold: b.threshold, decision: b.face?.decision ?? (b.status === 'matched' ? 'match' : 'no-match'), ...face };
-}
-
-/**
- * The event's access method, with the QR that opened the chip: `PACE-GM+QR`, or
- * `PACE-GM+QR-MISMATCH` when the QR disagreed with the chip (why the decision became review).
- * Field names and values stay out: the chip's data is already in the event.
- */
-export function accessRecord(access: string, qr: QrCheckView | undefined): string {
-  if (!qr) return access;
-  return `${access}+QR${qr.mismatches.length > 0 ? '-MISMATCH' : ''}`;
-}
-
-export function storeRecorder(store: LocalStore, who: Pick<RecordOptions, 'site' | 'operator' | 'reader'> = {}): Recorder & StoreStatus {
+export function storeRecorder(store: LocalStore, who: Who = {}): Recorder & StoreStatus {
   return {
     async record(v) {
-      const biometric = biometricRecord(v.biometric);
       // Synchronous and fsynced: when this returns, a power cut no longer loses the event.
-      const base = verificationFromReport(v.report, { ...who, result: OUTCOME[v.decision], biometric });
-      const ev = recordVerification(store, { ...base, access: accessRecord(base.access, v.qr) });
+      const ev = recordVerification(store, verificationEvent(v, who));
       return { eventId: ev.id };
     },
     async status(): Promise<Extract<StatusView['store'], { available: true }>> {

@@ -1,50 +1,31 @@
-// `read … --record`: turns the `read --json` report into a verification event in the local
-// store. Only what identifies the person (document and ID number, name, date of birth) is
-// kept, encrypted; the rest of DG13 and the face never reach the store.
-import { homedir, hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
-import type { CheckOutcome, Outcome, VerificationInput } from '../../offline-cache/events.js';
+// `read … --record`: the verification `read` just made, decided by the one rule
+// (main/verify/policy.ts: the CLI has no biometric step, so at best `review`), stored as a
+// signed event in the local store exactly as the kiosk's confirm stores one.
+import { randomBytes } from 'node:crypto';
 import { type RecordedEvent, recordVerification } from '../../offline-cache/outbox.js';
 import { type StoreOptions, openLocalStore } from '../../offline-cache/store.js';
-import type { ReadReport } from '../verify/report.js';
+import { defaultDataDir } from '../paths.js';
+import { type VerificationRecord, type Who, verificationEvent } from '../verify/event.js';
+import { qrAgreement, verdict } from '../verify/policy.js';
+import type { ReadOutcome } from './run-read.js';
 
-/** --data-dir, else $IDKIOSK_DATA_DIR, else $XDG_DATA_HOME/idkiosk (~/.local/share/idkiosk). */
-export function defaultDataDir(given?: string): string {
-  return given ?? process.env.IDKIOSK_DATA_DIR ?? join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'idkiosk');
-}
-
-export interface RecordOptions {
+export interface RecordOptions extends Who {
   dataDir?: string;
-  /** Where and by whom: default $IDKIOSK_SITE / the host name, $IDKIOSK_OPERATOR / the login name. */
-  site?: string;
-  operator?: string;
-  reader?: string;
-  biometric?: VerificationInput['biometric'];
-  /** Overrides the outcome derived from authenticity (e.g. the clerk's decision after a face check). */
-  result?: Outcome;
   store?: Omit<StoreOptions, 'dataDir'>;
 }
 
-/** The decision a record carries when the caller gives none: any failed check rejects; a full pass accepts; anything unproven needs review. */
-export function outcomeOf(a: ReadReport['authenticity']): Outcome {
-  if (a.passive === 'invalid' || a.chip === 'invalid' || a.active === 'invalid') return 'rejected';
-  if (a.passive === 'valid') return 'accepted';
-  return 'review';
-}
-
-export function verificationFromReport(report: ReadReport, opts: RecordOptions = {}): VerificationInput {
-  const d = report.document;
-  const fullName = report.vn?.fullName ?? [d.surname, d.givenNames].filter(Boolean).join(' ');
+/** The verification of one CLI read: no biometric step ran, so the biometric is `not-available`. */
+export function cliVerification(read: Pick<ReadOutcome, 'report' | 'reader' | 'qr'>): VerificationRecord {
+  const biometric = { status: 'not-available' } as const;
+  const { decision } = verdict(read.report.authenticity, biometric.status, qrAgreement(read.qr?.view));
   return {
-    site: opts.site ?? process.env.IDKIOSK_SITE ?? hostname(),
-    operator: opts.operator ?? process.env.IDKIOSK_OPERATOR ?? userInfo().username,
-    reader: opts.reader ?? 'software-chip',
-    document: { type: d.documentType.replace(/<+$/, '') || d.documentType, issuingState: d.issuingState, number: d.documentNumber, dateOfExpiry: d.dateOfExpiry || undefined },
-    holder: { idNumber: report.vn?.idNumber || undefined, fullName: fullName || undefined, dateOfBirth: d.dateOfBirth || undefined },
-    result: opts.result ?? outcomeOf(report.authenticity),
-    authenticity: { passive: report.authenticity.passive as CheckOutcome, chip: report.authenticity.chip as CheckOutcome, active: report.authenticity.active as CheckOutcome },
-    access: report.access,
-    biometric: opts.biometric ?? { method: 'none', score: null },
+    id: randomBytes(12).toString('base64url'),
+    at: new Date().toISOString(),
+    report: read.report,
+    decision,
+    biometric,
+    reader: read.reader,
+    ...(read.qr ? { qr: read.qr.view } : {}),
   };
 }
 
@@ -53,10 +34,10 @@ export function verificationFromReport(report: ReadReport, opts: RecordOptions =
  * number and id. Throws an IdkError (QUEUE_FULL, STORE_FULL, KEY_FILE_INSECURE, …) when it
  * could not: the caller must then tell the clerk the result was NOT recorded.
  */
-export function recordReadReport(report: ReadReport, opts: RecordOptions = {}): RecordedEvent {
+export function recordRead(read: Pick<ReadOutcome, 'report' | 'reader' | 'qr'>, opts: RecordOptions = {}): RecordedEvent {
   const store = openLocalStore({ ...opts.store, dataDir: defaultDataDir(opts.dataDir) });
   try {
-    return recordVerification(store, verificationFromReport(report, opts));
+    return recordVerification(store, verificationEvent(cliVerification(read), opts));
   } finally {
     store.close();
   }

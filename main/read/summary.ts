@@ -2,6 +2,7 @@
 // the Vietnamese way (dd/mm/yyyy), authenticity in one line.
 import type { Lang } from '../../core/errors.js';
 import type { ReadReport } from '../verify/report.js';
+import { authenticityLevel } from '../verify/policy.js';
 
 export function viDate(iso: string | null | undefined): string {
   if (!iso) return '—';
@@ -106,21 +107,9 @@ export function formatReport(r: ReadReport, lang: Lang): string {
   return `${L.title}\n${rows.map(([k, v]) => `  ${k.padEnd(w)} : ${v}`).join('\n')}\n`;
 }
 
-// ---------------------------------------------------------------- the one-glance verdict
+// ---------------------------------------------------------------- the one-glance verdict (main/verify/policy.ts decides it)
 
-export type Verdict = 'green' | 'amber' | 'red';
 type Authenticity = ReadReport['authenticity'];
-
-/**
- * Red: something was proven wrong (forged data, bad chain, failed anti-cloning). Green:
- * the data chains to a trusted CSCA and the chip proved it is the original (CA or AA).
- * Amber: nothing wrong found, but something could not be proven.
- */
-export function authenticityVerdict(a: Authenticity): Verdict {
-  if (a.passive === 'invalid' || a.chip === 'invalid' || a.active === 'invalid') return 'red';
-  if (a.passive === 'valid' && (a.chip === 'valid' || a.active === 'valid')) return 'green';
-  return 'amber';
-}
 
 const VERDICT_WORDS = {
   vi: { green: 'XANH — THẺ THẬT', amber: 'VÀNG — CHƯA XÁC MINH ĐỦ', red: 'ĐỎ — KHÔNG HỢP LỆ' },
@@ -171,7 +160,7 @@ function passiveWhy(a: Authenticity, lang: Lang): string | undefined {
 }
 
 export function authenticityLine(a: Authenticity, lang: Lang): string {
-  const level = authenticityVerdict(a);
+  const level = authenticityLevel(a).level;
   const why: string[] = [];
   const p = passiveWhy(a, lang);
   if (p) why.push(p);

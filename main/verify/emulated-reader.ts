@@ -4,7 +4,7 @@
 import type { Transport } from '../../drivers/apdu/apdu.js';
 import { type CardImage, DEFAULT_LATENCY, type LatencyModel } from '../../drivers/emulator/card-image.js';
 import { SoftwareChip, cardRemoved } from '../../drivers/emulator/chip.js';
-import type { CardReader, KeySource } from './pipeline.js';
+import type { CardReader, KeySource } from './card-reader.js';
 
 export interface EmulatedReaderOptions {
   name?: string;

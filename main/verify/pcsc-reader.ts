@@ -12,7 +12,7 @@ import { openContext } from '../../drivers/pcsc/binding.js';
 import { cardRemovedDuringRead, noCard, noReader } from '../../drivers/pcsc/errors.js';
 import { type ReaderEvent, type Watcher, type WatchOptions, watchReaders } from '../../drivers/pcsc/readers.js';
 import { PcscTransport, type PcscTransportOptions } from '../../drivers/pcsc/transport.js';
-import type { CardReader } from './pipeline.js';
+import type { CardReader } from './card-reader.js';
 
 export interface PcscCardReaderOptions {
   /** The reader to use; without it the first reader pcscd lists (or the one a card is placed on). */
@@ -83,6 +83,11 @@ export class PcscCardReader implements CardReader {
     if (this.failure) return this.failure;
     if (this.chosen === undefined) return noReader(this.wanted, [...this.readers.keys()]);
     return undefined;
+  }
+
+  /** Settles once pcscd has been asked the first time: the state above is then what pcscd says. */
+  ready(): Promise<void> {
+    return this.watcher.ready;
   }
 
   onChange(listener: () => void): () => void {
@@ -198,9 +203,4 @@ export class PcscCardReader implements CardReader {
     const next = all.find(([, present]) => present) ?? all[0];
     if (next) [this.chosen, this.present] = next;
   }
-}
-
-/** The kiosk's live reader over pcscd: `opts.name` picks the reader, else the first one. */
-export function pcscCardReader(opts: { name?: string } = {}): PcscCardReader {
-  return new PcscCardReader(opts);
 }

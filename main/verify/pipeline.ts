@@ -4,17 +4,15 @@
 // fingerprint matchers, the store) plug in behind the small interfaces below; while one
 // is absent the state says `not-available` and nothing is invented in its place.
 import { randomBytes } from 'node:crypto';
-import type { Transport } from '../../drivers/apdu/apdu.js';
 import { IdkError, isIdkError } from '../../core/errors.js';
 import { parseMrzKey } from '../../drivers/emrtd/bac.js';
-import { type AccessKey, type RawDocument, readDocument, validateCan } from '../../drivers/emrtd/read-document.js';
+import { type AccessKey, validateCan } from '../../drivers/emrtd/read-document.js';
 import type {
   AccessKeyInput,
   ApiError,
   AuthenticityView,
   BiometricView,
   CameraPurpose,
-  Decision,
   FaceCheckView,
   KioskState,
   PersonView,
@@ -30,38 +28,12 @@ import type { TrustStore } from '../../drivers/emrtd/trust-store.js';
 import { PNG } from 'pngjs';
 import { decodeJpeg2000, isJpeg2000 } from '../../drivers/camera/jpeg2000.js';
 import type { FaceResult } from './face-result.js';
-import { type QrAccess, openWithQrKeys, openedWithLabel, qrCheckView } from './qr-access.js';
+import { type QrAccess, openedWithLabel, qrCheckView } from './qr-access.js';
+import { type CardKey, type CardReader, type KeySource, readCard } from './card-reader.js';
+import type { VerificationRecord } from './event.js';
+import { authenticityLevel, decide, qrAgreement } from './policy.js';
 
 // ---------------------------------------------------------------- plug-in points
-
-/** A card reader: PC/SC (drivers/pcsc) or the software chip in demo mode. */
-export interface CardReader {
-  readonly name: string;
-  /** True when a software chip stands in for the card. */
-  readonly emulated: boolean;
-  status(): 'no-reader' | 'empty' | 'card';
-  /** Why there is no usable reader (pcscd down, none plugged in), for the clerk to act on. */
-  readonly problem?: IdkError | undefined;
-  /** Called on every presence change; returns unsubscribe. */
-  onChange(listener: () => void): () => void;
-  /** A transport to the card now in the field (a fresh session each time). */
-  connect(): Promise<Transport>;
-}
-
-/** Where access keys come from without typing: a QR scanner, a demo card's CAN. */
-export interface KeySource {
-  readonly name: string;
-  /** A key for the card just placed, if this source has one. */
-  keyFor(): AccessKey | undefined;
-}
-
-/**
- * Authenticity beyond what decoding already says (trust store, chip and active
- * authentication). It may talk to the chip through the same session's transport.
- */
-export interface Authenticator {
-  check(raw: RawDocument, report: ReadReport, transport: Transport): Promise<ReadReport['authenticity']>;
-}
 
 export interface BiometricResult {
   method: 'face' | 'fingerprint';
@@ -82,16 +54,6 @@ export interface BiometricStep {
   verify(portrait: Uint8Array | undefined, signal: AbortSignal, ui?: BiometricUi): Promise<BiometricResult>;
 }
 
-export interface VerificationRecord {
-  id: string;
-  at: string;
-  report: ReadReport;
-  decision: Decision;
-  biometric: BiometricView;
-  /** Present when a scanned QR opened the chip: where it came from and where it disagreed with the chip. */
-  qr?: QrCheckView;
-}
-
 /** The store (offline-cache): keeps the signed event and forwards it. */
 export interface Recorder {
   record(v: VerificationRecord): Promise<{ eventId: string }>;
@@ -100,7 +62,6 @@ export interface Recorder {
 export interface PipelineOptions {
   reader: CardReader;
   keySources?: KeySource[];
-  authenticator?: Authenticator;
   biometric?: BiometricStep;
   recorder?: Recorder;
   mode: 'demo' | 'live';
@@ -110,6 +71,8 @@ export interface PipelineOptions {
   progressEveryMs?: number;
   /** While a key is needed, ask the renderer's camera for frames to find the card's QR code in. */
   qrCamera?: boolean;
+  /** How long a card lifted mid-read may stay away and the read still continue, ms (default 20 s). */
+  resumeWithinMs?: number;
 }
 
 // ---------------------------------------------------------------- pure parts
@@ -131,15 +94,7 @@ export function keyFromInput(input: AccessKeyInput): AccessKey {
 }
 
 export function authenticityView(a: ReadReport['authenticity']): AuthenticityView {
-  const base = { passive: a.passive, chip: a.chip, active: a.active, ...(a.reason ? { detail: a.reason } : {}) };
-  const altered = Object.values(a.dataGroups).some((v) => v === 'mismatch' || v === 'not-in-sod');
-  if (a.passive === 'invalid') return { ...base, level: 'red', reason: altered ? 'data-altered' : 'signature-invalid' };
-  if (a.chip === 'invalid' || a.active === 'invalid') return { ...base, level: 'red', reason: 'clone-suspected' };
-  if (a.passive === 'no-trust-anchor') return { ...base, level: 'amber', reason: 'no-trust-anchor' };
-  if (a.passive === 'not-checked') return { ...base, level: 'amber', reason: 'not-checked' };
-  // Genuine data on a copied chip looks the same: green needs chip or active authentication to pass (as main/summary.ts).
-  if (a.chip !== 'valid' && a.active !== 'valid') return { ...base, level: 'amber', reason: 'chip-auth-pending' };
-  return { ...base, level: 'green', reason: 'all-valid' };
+  return { ...authenticityLevel(a), passive: a.passive, chip: a.chip, active: a.active, ...(a.reason ? { detail: a.reason } : {}) };
 }
 
 function isFaceResult(r: unknown): r is FaceResult {
@@ -162,18 +117,6 @@ export function biometricFailure(method: 'face' | 'fingerprint', e: unknown): Bi
   if (reason.code.startsWith('CAMERA_')) return { status: 'not-available', reason };
   const result = isIdkError(e) ? e.detail?.result : undefined;
   return { status: 'not-compared', method, reason, ...(isFaceResult(result) ? { face: faceCheckView(result) } : {}) };
-}
-
-/** Accept only what is proven; reject what is disproven; a person looks at the rest. */
-export function decide(a: AuthenticityView, b: BiometricView): Decision {
-  if (a.level === 'red' || b.status === 'not-matched') return 'reject';
-  if (a.level === 'green' && b.status === 'matched') return 'accept';
-  return 'review';
-}
-
-/** A QR that disagrees with the chip proves nothing either way, but someone must look: never an automatic accept. */
-export function withQrCheck(d: Decision, qr: QrCheckView | undefined): Decision {
-  return d === 'accept' && qr !== undefined && qr.mismatches.length > 0 ? 'review' : d;
 }
 
 /**
@@ -203,7 +146,7 @@ export function verificationView(id: string, report: ReadReport, photo: PersonVi
     person: { document, vn: report.vn, photo },
     authenticity,
     biometric,
-    decision: withQrCheck(decide(authenticity, biometric), qr?.view),
+    decision: decide(authenticity.level, biometric.status, qrAgreement(qr?.view)),
     record: { status: 'not-available' },
     access: qr ? `${report.access} · ${qr.label}` : report.access,
     stats: { apdus: report.stats.apdus, bytes: report.stats.bytesIn + report.stats.bytesOut, ms: report.stats.ms },
@@ -229,8 +172,6 @@ const notPresentKey = (): IdkError =>
 
 type Listener = (s: KioskState) => void;
 
-/** A typed (or demo) key, or the candidates from one scanned QR, tried in order. */
-type PendingKey = AccessKey | { kind: 'qr'; keys: QrAccess; source: QrSource };
 
 function qrBusy(): IdkError {
   return new IdkError('QR_BUSY', {
@@ -260,7 +201,7 @@ export class VerificationPipeline {
   private state: KioskState;
   private readonly listeners = new Set<Listener>();
   /** The key for the next read; kept across a slipped card, forgotten after a read or on clear. */
-  private key: PendingKey | undefined;
+  private key: CardKey | undefined;
   private generation = 0;
   /** The generation of the read in flight (chip, checks, face step), if any. */
   private readingGen: number | undefined;
@@ -288,7 +229,7 @@ export class VerificationPipeline {
 
   close(): void {
     this.unsubscribe();
-    this.abort?.abort();
+    this.abort?.abort(superseded());
     this.listeners.clear();
   }
 
@@ -323,7 +264,7 @@ export class VerificationPipeline {
   /** Forget the person: result, key, errors. The reader state stays. */
   clear(): void {
     this.generation++;
-    this.abort?.abort();
+    this.abort?.abort(superseded());
     // A face step waits on the person, not on the chip: nothing to finish, let the next read start at once.
     if (this.state.phase === 'face') this.readingGen = undefined;
     this.key = undefined;
@@ -370,7 +311,7 @@ export class VerificationPipeline {
     this.set({ result: { ...result, record: { status: 'pending' } } });
     let record: RecordView;
     try {
-      const { eventId } = await recorder.record({ id, at: new Date().toISOString(), report: this.report, decision: result.decision, biometric: result.biometric, ...(result.qr ? { qr: result.qr } : {}) });
+      const { eventId } = await recorder.record({ id, at: new Date().toISOString(), report: this.report, decision: result.decision, biometric: result.biometric, reader: this.opts.reader.name, ...(result.qr ? { qr: result.qr } : {}) });
       record = { status: 'stored', eventId };
     } catch (e) {
       record = { status: 'failed', error: toApiError(e) };
@@ -418,7 +359,7 @@ export class VerificationPipeline {
     // A card placed during the face step is the next person's: drop the face step and read it.
     if (placed && this.state.phase === 'face') {
       this.generation++;
-      this.abort?.abort();
+      this.abort?.abort(superseded());
       this.readingGen = undefined;
       this.report = undefined;
       this.set({ result: undefined, camera: undefined });
@@ -450,13 +391,19 @@ export class VerificationPipeline {
     const started = performance.now();
     try {
       if (this.opts.reader.status() !== 'card') throw notPresentKey();
-      const { raw, transport, qr } = await this.open(key, gen);
+      const { raw, qr } = await readCard(this.opts.reader, key, {
+        signal,
+        resumeWithinMs: this.opts.resumeWithinMs,
+        onProgress: (p) => gen === this.generation && this.progress(p),
+        // The card slipped: the read waits for it to come back and then goes on where it was.
+        onLifted: () => gen === this.generation && this.state.progress && this.set({ progress: { ...this.state.progress, lifted: true } }),
+        onResumed: () => gen === this.generation && this.state.progress && this.set({ progress: { ...this.state.progress, lifted: undefined } }),
+      });
       // The chip opened with this key: forget it, the next person brings their own.
       this.key = undefined;
       if (gen !== this.generation) return;
-      this.set({ phase: 'checking', progress: { ...(this.state.progress as ProgressView), fraction: 1 } });
+      this.set({ phase: 'checking', progress: { ...(this.state.progress as ProgressView), fraction: 1, lifted: undefined } });
       const { report, faceImage } = await decodeDocument(raw, performance.now() - started, { trust: this.opts.trust });
-      if (this.opts.authenticator) report.authenticity = await this.opts.authenticator.check(raw, report, transport);
       const photo = await photoView(report, faceImage);
       const qrCheck = qr && { label: openedWithLabel(qr.openedWith), view: qrCheckView(qr.keys.qr, qr.openedWith, qr.source, report) };
       if (gen !== this.generation) return;
@@ -490,22 +437,6 @@ export class VerificationPipeline {
         this.faceRun = undefined;
       }
     }
-  }
-
-  /** Opens the chip with the pending key: the typed one, or the QR's candidates in `read --qr`'s order (openWithQrKeys). */
-  private async open(key: PendingKey, gen: number) {
-    const onProgress = (p: { file: string; read: number; total: number; done: number; of: number }) => gen === this.generation && this.progress(p);
-    if (key.kind !== 'qr') {
-      const transport = await this.opts.reader.connect();
-      return { raw: await readDocument(transport, { access: key, onProgress }), transport, qr: undefined };
-    }
-    const { value, openedWith } = await openWithQrKeys(key.keys, async (access, bac) => {
-      // Cleared or another card meanwhile: stop before spending a try on it.
-      if (gen !== this.generation) throw superseded();
-      const transport = await this.opts.reader.connect();
-      return { raw: await readDocument(transport, { access, onProgress, ...(bac ? { preferPace: false } : {}) }), transport };
-    });
-    return { ...value, qr: { keys: key.keys, source: key.source, openedWith } };
   }
 
   private async biometric(portrait: Uint8Array | undefined, signal: AbortSignal, gen: number, skip: AbortSignal): Promise<BiometricView> {

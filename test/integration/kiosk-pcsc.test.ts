@@ -1,7 +1,8 @@
 // The kiosk in live mode on the PC/SC reader: a private pcscd, the demo CCCD on vpcd
 // served from a worker thread, and the kiosk driven through its API handlers as the
 // renderer drives it (card placed -> CAN -> reading -> result; card lifted mid-read;
-// pcscd gone and back).
+// pcscd gone and back). A card lifted mid-read is waited for and resumed, as `read` does
+// (main/verify/card-reader.ts), and the stored event names pcscd's reader.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KioskState } from '../../main/api/contract.js';
 import { dispatch } from '../../main/api/dispatch.js';
@@ -9,6 +10,11 @@ import { Kiosk } from '../../main/kiosk/kiosk.js';
 import { demoCard } from '../../main/paths.js';
 import { PcscCardReader } from '../../main/verify/pcsc-reader.js';
 import { PcscTransport } from '../../drivers/pcsc/transport.js';
+import { readDocument } from '../../drivers/emrtd/read-document.js';
+import { SoftwareChip } from '../../drivers/emulator/chip.js';
+import { saveCardFolder } from '../../drivers/emulator/card-folder.js';
+import type { VerificationRecord } from '../../main/verify/event.js';
+import { demoPerson, freshCard, loadDemo, tempDir } from '../helpers/cards.js';
 import { type Fixture, type HostedCard, insert, startFixture, stopFixture, waitPresence } from './pcsc-fixture.js';
 
 let f: Fixture | undefined;
@@ -17,7 +23,12 @@ const fx = (): Fixture => {
   return f;
 };
 
+/** The APDU index where DG2 starts streaming in a read of the demo CCCD. */
+let dg2Start = 0;
+
 beforeAll(async () => {
+  const chip = new SoftwareChip(await loadDemo('cccd'));
+  await readDocument(chip, { access: { kind: 'can', can: CAN }, onProgress: (p) => void (p.file === 'DG2' && dg2Start === 0 && (dg2Start = chip.apdus)) });
   f = await startFixture();
 }, 30_000);
 
@@ -44,9 +55,11 @@ afterEach(async () => {
 
 const CAN = '012345';
 
-function setup(name?: string) {
+function setup(name?: string, o: { resumeWithinMs?: number; records?: VerificationRecord[] } = {}) {
   const reader = new PcscCardReader({ name, watch: { pollMs: 300, retryMs: 200 } });
-  const kiosk = new Kiosk({ reader, mode: 'live' });
+  const records = o.records;
+  const recorder = records && { record: async (v: VerificationRecord) => (records.push(v), { eventId: `e${records.length}` }) };
+  const kiosk = new Kiosk({ reader, mode: 'live', progressEveryMs: 0, resumeWithinMs: o.resumeWithinMs ?? 1500, ...(recorder ? { recorder } : {}) });
   open.push({ kiosk, reader });
   const states: KioskState[] = [];
   kiosk.pipeline.onState((s) => states.push(s));
@@ -55,8 +68,8 @@ function setup(name?: string) {
   return { reader, kiosk, states, until, call: (m: string, p: unknown) => dispatch(kiosk, m, p) };
 }
 
-async function placeCard(): Promise<HostedCard> {
-  const c = await insert(fx(), demoCard('cccd'));
+async function placeCard(dir = demoCard('cccd')): Promise<HostedCard> {
+  const c = await insert(fx(), dir);
   cards.push(c);
   return c;
 }
@@ -96,7 +109,64 @@ describe('kiosk on a PC/SC reader', () => {
     expect(kiosk.state.result!.person.vn?.fullName).toBe('Lê Thị Mẫu');
   });
 
-  it('a card lifted mid-read is CARD_REMOVED; placed again, the same CAN reads it', async () => {
+  it('a card lifted mid-DG2 and put back is resumed: the result comes without starting over, and the event names the reader', async () => {
+    const records: VerificationRecord[] = [];
+    const { kiosk, states, until, call } = setup(undefined, { resumeWithinMs: 20_000, records });
+    await until('an empty reader', (s) => s.reader.status === 'empty');
+    const card = await placeCard();
+    await until('need-key', (s) => s.phase === 'need-key');
+    // The chip leaves the field a few APDUs into DG2; the clerk puts it back once the screen says so.
+    await card.removeAfter(dg2Start + 3);
+    let putBack: Promise<unknown> | undefined;
+    kiosk.pipeline.onState((s) => {
+      if (s.progress?.lifted && !putBack) putBack = card.insert();
+    });
+    await call('accessKey', { kind: 'can', can: CAN });
+    await until('a result', (s) => s.phase === 'result' || s.phase === 'error');
+    expect(kiosk.state.error).toBeUndefined();
+    expect(putBack).toBeDefined();
+    const lifted = states.findIndex((s) => s.progress?.lifted);
+    const before = states.slice(0, lifted).filter((s) => s.progress?.file === 'DG2').map((s) => s.progress!.read);
+    const after = states.slice(lifted).filter((s) => s.progress?.file === 'DG2').map((s) => s.progress!.read);
+    expect(before.length).toBeGreaterThan(0);
+    expect(Math.min(...after)).toBeGreaterThanOrEqual(Math.max(...before));
+    const result = kiosk.state.result!;
+    expect(result.person.vn?.fullName).toBe('Lê Thị Mẫu');
+    // Chip authentication ran on the resumed session: it is the chip, not a replay of what was read.
+    expect(result.authenticity.chip).toBe('valid');
+    await call('confirm', { id: result.id });
+    expect(records.map((r) => r.reader)).toEqual([fx().slot0]);
+  });
+
+  it('a different card put back during the wait is refused: CARD_CHANGED, nothing joined', async () => {
+    const other = tempDir('idk-other-');
+    const twin = await freshCard(await demoPerson('cccd'));
+    twin.secrets.can = CAN;
+    await saveCardFolder(other, twin, 'the demo person, issued again (another SOD)');
+    const { kiosk, until, call } = setup(undefined, { resumeWithinMs: 20_000 });
+    await until('an empty reader', (s) => s.reader.status === 'empty');
+    const card = await placeCard();
+    await until('need-key', (s) => s.phase === 'need-key');
+    await card.removeAfter(dg2Start + 3);
+    let swapped: Promise<unknown> | undefined;
+    kiosk.pipeline.onState((s) => {
+      if (s.progress?.lifted && !swapped) {
+        swapped = (async () => {
+          await card.stop();
+          f?.cards.delete(card);
+          cards.splice(cards.indexOf(card), 1);
+          await placeCard(other);
+        })();
+      }
+    });
+    await call('accessKey', { kind: 'can', can: CAN });
+    await until('an error', (s) => s.phase === 'error');
+    await swapped;
+    expect(kiosk.state.error!.code).toBe('CARD_CHANGED');
+    expect(kiosk.state.result).toBeUndefined();
+  });
+
+  it('a card lifted mid-read and not put back in time is CARD_REMOVED; placed again, the same CAN reads it', async () => {
     const { kiosk, states, until, call } = setup();
     await until('an empty reader', (s) => s.reader.status === 'empty');
     const card = await placeCard();

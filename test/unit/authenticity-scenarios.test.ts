@@ -23,7 +23,8 @@ import {
 } from '../../drivers/emulator/test-pki.js';
 import { type TrustStore, buildTrustStore } from '../../drivers/emrtd/trust-store.js';
 import { runRead } from '../../main/read/run-read.js';
-import { authenticityLine, authenticityVerdict } from '../../main/read/summary.js';
+import { authenticityLine } from '../../main/read/summary.js';
+import { authenticityLevel } from '../../main/verify/policy.js';
 import { decodeDocument } from '../../main/verify/report.js';
 import { demoPerson, tempDir } from '../helpers/cards.js';
 
@@ -83,7 +84,7 @@ describe('a genuine card', () => {
     expect(a.active).toBe('valid');
     expect(a.activeProtocol).toBe('ECDSA SHA256');
     expect(a.warnings ?? []).toEqual([]);
-    expect(authenticityVerdict(a)).toBe('green');
+    expect(authenticityLevel(a).level).toBe('green');
     expect(authenticityLine(a, 'vi')).toBe('XANH — THẺ THẬT');
   });
 
@@ -91,7 +92,7 @@ describe('a genuine card', () => {
     const a = await verifyWith(genuine, undefined);
     expect(a.passive).toBe('no-trust-anchor');
     expect(a.reasonCode).toBe('no-trust-store');
-    expect(authenticityVerdict(a)).toBe('amber');
+    expect(authenticityLevel(a).level).toBe('amber');
   });
 
   it('signed years ago by a Document Signer that has expired since is still valid (checked at signing time)', async () => {
@@ -126,7 +127,7 @@ describe('forgeries and misissued documents', () => {
     expect(a.reason).toContain('DG13');
     expect(a.dataGroups.DG13).toBe('mismatch');
     expect(a.dataGroups.DG1).toBe('ok');
-    expect(authenticityVerdict(a)).toBe('red');
+    expect(authenticityLevel(a).level).toBe('red');
     expect(authenticityLine(a, 'vi')).toBe('ĐỎ — KHÔNG HỢP LỆ: dữ liệu DG13 bị sửa sau khi ký');
     expect(authenticityLine(a, 'en')).toBe('RED — NOT GENUINE: DG13 altered after signing');
   });
@@ -211,7 +212,7 @@ describe('cloned chips', () => {
     expect(a.chipReason).toContain('does not hold the DG14 private key');
     expect(a.active).toBe('invalid');
     expect(a.activeReason).toBe('the signature does not verify with the DG15 key');
-    expect(authenticityVerdict(a)).toBe('red');
+    expect(authenticityLevel(a).level).toBe('red');
     expect(authenticityLine(a, 'en')).toBe(
       'RED — NOT GENUINE: the chip failed chip authentication (possible clone); the chip failed active authentication (possible clone)',
     );

@@ -10,7 +10,8 @@ import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { queueCommand } from '../../main/commands/queue.js';
 import { demoCard } from '../../main/paths.js';
 import { runRead } from '../../main/read/run-read.js';
-import { outcomeOf, recordReadReport, verificationFromReport } from '../../main/read/record.js';
+import { cliVerification, recordRead } from '../../main/read/record.js';
+import { verificationEvent } from '../../main/verify/event.js';
 import { tempDir } from '../helpers/cards.js';
 
 afterEach(() => vi.restoreAllMocks());
@@ -26,12 +27,16 @@ async function capture(argv: string[]): Promise<{ code: number; out: string }> {
 
 describe('read --record and queue', () => {
   it('records a real read, reports it queued, flushes it to a server, exports it sealed', async () => {
-    const { report } = await runRead({ card: demoCard('cccd'), can: '012345' });
-    const v = verificationFromReport(report, { site: 'Công an phường 1', operator: 'cb01' });
-    expect(v.result).toBe(outcomeOf(report.authenticity));
+    const read = await runRead({ card: demoCard('cccd'), can: '012345' });
+    const { report } = read;
+    const v = verificationEvent(cliVerification(read), { site: 'Công an phường 1', operator: 'cb01' });
+    // No trust store and no face: the one rule says a person must look (docs/authenticity.md).
+    expect(report.authenticity.passive).toBe('no-trust-anchor');
+    expect(v.result).toBe('review');
+    expect(v.reader).toBe('Software chip (cccd)');
     expect(v.holder.idNumber).toBe(report.vn!.idNumber);
     const dataDir = tempDir('idk-rec-');
-    const rec = recordReadReport(report, { dataDir, site: 'Công an phường 1', operator: 'cb01' });
+    const rec = recordRead(read, { dataDir, site: 'Công an phường 1', operator: 'cb01' });
     expect(rec.seq).toBe(1);
 
     const st = await capture(['status', '--json', '--data-dir', dataDir]);

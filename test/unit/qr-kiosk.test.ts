@@ -10,14 +10,13 @@ import { Kiosk } from '../../main/kiosk/kiosk.js';
 import { kioskDemoCommand, kioskStartCommand } from '../../main/commands/start.js';
 import { packageRoot } from '../../main/paths.js';
 import { EmulatedReader } from '../../main/verify/emulated-reader.js';
-import { type BiometricStep, type Recorder, withQrCheck } from '../../main/verify/pipeline.js';
+import type { BiometricStep, Recorder } from '../../main/verify/pipeline.js';
 import { storeRecorder } from '../../main/kiosk/store.js';
 import { exportEvents } from '../../offline-cache/outbox.js';
 import { openLocalStore } from '../../offline-cache/store.js';
 import { loadTrustFolder } from '../../main/verify/trust-folder.js';
 import type { CardImage } from '../../drivers/emulator/card-image.js';
 import type { Person } from '../../drivers/emulator/card-builder.js';
-import type { QrCheckView } from '../../main/api/contract.js';
 import { demoPerson, freshCard, loadDemo, tempDir } from '../helpers/cards.js';
 import { qrFromCard } from '../helpers/qr.js';
 
@@ -143,16 +142,6 @@ describe('QR keys in the kiosk pipeline', () => {
     expect(JSON.stringify(events)).not.toContain('Mẫn');
     await kiosk.close();
     store.close();
-  });
-
-  it('withQrCheck only ever lowers accept to review', () => {
-    const bad: QrCheckView = { source: 'wedge', opened: { kind: 'can' }, mismatches: [{ field: 'sex', source: 'DG1' }] };
-    const good: QrCheckView = { ...bad, mismatches: [] };
-    expect(withQrCheck('accept', bad)).toBe('review');
-    expect(withQrCheck('accept', good)).toBe('accept');
-    expect(withQrCheck('accept', undefined)).toBe('accept');
-    expect(withQrCheck('reject', bad)).toBe('reject');
-    expect(withQrCheck('review', bad)).toBe('review');
   });
 
   it('bad QR text is a QR_* error to the caller and on the screen, never echoing the text; a scan mid-read is QR_BUSY', async () => {

@@ -152,6 +152,7 @@ export const ERROR_CODES = {
   BAD_CARD_FOLDER: c('cli', 'A card folder is missing files or holds bad ones.'),
   BAD_PERSON: c('cli', 'A person file for card build is invalid.'),
   BENCH_NEEDS_PCSCD: c('cli', 'A benchmark needs pcscd and vpcd, which are not installed.'),
+  BENCH_NOT_INSTALLED: c('cli', 'The benchmarks are not part of the installed package; they run from a source checkout.'),
   NO_CHROMIUM: c('cli', 'Chromium is missing for a benchmark or the kiosk launcher.'),
 } as const satisfies Record<string, CodeInfo>;
 

@@ -57,3 +57,20 @@ export function usageError(en: string, vi: string): IdkError {
 export function errorFromData(e: { code: string; messages: Messages }): IdkError {
   return isErrorCode(e.code) ? new IdkError(e.code, e.messages) : new IdkError('INTERNAL', e.messages, { detail: { code: e.code } });
 }
+
+/** An error as data (a code and both messages), for the API and the screen; anything unexpected is INTERNAL. */
+export interface ErrorData {
+  code: string;
+  messages: Messages;
+}
+
+export function errorData(e: unknown): ErrorData {
+  if (isIdkError(e)) return { code: e.code, messages: { ...e.messages } };
+  return {
+    code: 'INTERNAL',
+    messages: {
+      vi: 'Lỗi không mong đợi trong phần mềm: hãy thử lại; nếu lặp lại, báo cho bộ phận kỹ thuật.',
+      en: 'Unexpected software error: try again; if it repeats, tell technical support.',
+    },
+  };
+}

@@ -32,10 +32,10 @@ export function userDataHome(): string {
 
 /** The kiosk's data: --data-dir, else $IDKIOSK_DATA_DIR, else <user data>/idkiosk. */
 export function defaultDataDir(given?: string): string {
-  return given ?? process.env.IDKIOSK_DATA_DIR ?? join(userDataHome(), 'idkiosk');
+  return given ?? (process.env.IDKIOSK_DATA_DIR || join(userDataHome(), 'idkiosk'));
 }
 
 /** The reference ingest server's keys and SQLite database: --data-dir, else <user data>/idkiosk-server. */
 export function defaultServerDir(given?: string): string {
-  return given ?? process.env.IDKIOSK_SERVER_DIR ?? join(userDataHome(), 'idkiosk-server');
+  return given ?? (process.env.IDKIOSK_SERVER_DIR || join(userDataHome(), 'idkiosk-server'));
 }

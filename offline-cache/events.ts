@@ -10,7 +10,7 @@
 // the signature of any event also vouches for every event before it on the device.
 import { sha256 } from '@noble/hashes/sha2.js';
 import nacl from 'tweetnacl';
-import { concat, equal } from '../core/bytes.js';
+import { concat } from '../core/bytes.js';
 import { IdkError } from '../core/errors.js';
 import { type Json, b64, canonical } from './canonical.js';
 import { UUID_RE } from './uuidv7.js';
@@ -235,6 +235,3 @@ export function chainHashes(prev: Uint8Array, bodies: EventBody[]): Uint8Array[]
   return out;
 }
 
-export function sameHash(a: Uint8Array, b: Uint8Array): boolean {
-  return equal(a, b);
-}

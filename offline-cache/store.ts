@@ -148,6 +148,3 @@ export function setMeta(store: LocalStore, key: string, value: string | number):
   stmt(store, 'INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, String(value));
 }
 
-export function deleteMeta(store: LocalStore, key: string): void {
-  stmt(store, 'DELETE FROM meta WHERE key = ?').run(key);
-}

@@ -63,14 +63,6 @@ export function frameToRgba(frame: Frame): Uint8Array {
   return out;
 }
 
-/** A grey frame: one luma value per pixel repeated into R, G and B. */
-export function frameFromGray(width: number, height: number, gray: Uint8Array): Frame {
-  if (gray.length !== width * height) throw badFrame(`${gray.length} bytes for ${width}x${height} grey`);
-  const out = new Uint8Array(width * height * 3);
-  for (let i = 0; i < gray.length; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = gray[i]!;
-  return makeFrame(width, height, out);
-}
-
 export function solidFrame(width: number, height: number, rgb: [number, number, number]): Frame {
   const data = new Uint8Array(width * height * 3);
   for (let i = 0; i < data.length; i += 3) data.set(rgb, i);

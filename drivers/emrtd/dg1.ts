@@ -12,7 +12,6 @@ import { checkDigit } from './check-digit.js';
 import { invalidInput } from './ef-com.js';
 import { dataGroup } from './files.js';
 
-export const TAG_DG1 = 0x61;
 export const TAG_MRZ = 0x5f1f;
 
 export type MrzFormat = 'TD1' | 'TD3';

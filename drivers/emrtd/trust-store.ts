@@ -707,7 +707,3 @@ function anchorProblem(cert: CertInfo): { code: TrustProblem['code']; en: string
   }
   return undefined;
 }
-
-export function emptyTrustStore(): TrustStore {
-  return { anchors: [], crls: [], problems: [], files: [] };
-}

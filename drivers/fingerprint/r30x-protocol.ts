@@ -369,10 +369,6 @@ export function parseIndexTable(data: Uint8Array, tablePage: number): number[] {
   return used;
 }
 
-export function parseRandomCode(data: Uint8Array): number {
-  return needs(data, 4, 'GetRandomCode').getUint32(0);
-}
-
 /** Wire bytes of one packet with a payload of n bytes. */
 export function packetBytes(payloadLength: number): number {
   return HEADER + payloadLength + 2;

@@ -3,19 +3,6 @@
 // pcsc-lite messages ("Card was removed"), so the mapping goes by message text.
 import { IdkError } from '../../core/errors.js';
 
-export type PcscCode =
-  | 'PCSCD_NOT_RUNNING'
-  | 'PCSC_LIBRARY_MISSING'
-  | 'NO_READER'
-  | 'READER_UNPLUGGED'
-  | 'READER_BUSY'
-  | 'NO_CARD'
-  | 'CARD_REMOVED'
-  | 'CARD_RESET'
-  | 'CARD_MUTE'
-  | 'UNSUPPORTED_CARD'
-  | 'PCSC_FAILURE';
-
 /** How far a read got when it stopped: what the clerk is told and what resume continues from. */
 export interface ReadProgress {
   /** Files read completely. */

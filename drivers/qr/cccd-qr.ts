@@ -30,8 +30,6 @@ export const MAX_QR_TEXT = 1024;
 const MAX_FIELDS = 16;
 const FIELDS = 7;
 
-export type QrProblem = 'QR_FOREIGN' | 'QR_MALFORMED' | 'QR_TRUNCATED' | 'QR_TOO_LONG' | 'QR_BAD_ENCODING';
-
 function foreign(): IdkError {
   return new IdkError('QR_FOREIGN', {
     vi: 'Mã QR này không phải mã QR của thẻ CCCD: hãy quét mã QR ở mặt trước thẻ căn cước.',

@@ -10,8 +10,6 @@ import { IdkError } from '../../core/errors.js';
 import { qrBytesToText } from './cccd-qr.js';
 
 export const HID_POS_USAGE_PAGE = 0x8c;
-/** Usage IDs on page 0x8C: 0x02 Bar Code Scanner; 0x12 Scanned Data Report. */
-export const USAGE_BARCODE_SCANNER = 0x02;
 export const SCANNED_DATA_REPORT_ID = 0x02;
 const DATA_OFFSET = 5;
 const DATA_MAX = 56;
@@ -110,21 +108,4 @@ export function hidPosInterfaces<T extends HidDeviceInfo>(devices: T[]): T[] {
 export async function listHidPosScanners(): Promise<HidDeviceInfo[]> {
   const HID = await import('node-hid');
   return hidPosInterfaces(await HID.devicesAsync());
-}
-
-/** Reads codes from one scanner until closed. */
-export async function openHidPosScanner(path: string, onScan: (r: { symbology: string; text: string } | { error: IdkError }) => void): Promise<{ close(): Promise<void> }> {
-  const HID = await import('node-hid');
-  const device = await HID.HIDAsync.open(path);
-  const assembler = new HidPosAssembler();
-  device.on('data', (report: Buffer) => {
-    try {
-      const code = assembler.push(report);
-      if (code) onScan(code);
-    } catch (e) {
-      if (e instanceof IdkError) onScan({ error: e });
-      else throw e;
-    }
-  });
-  return { close: () => device.close() };
 }

@@ -16,9 +16,6 @@ export interface ApiError {
   messages: { vi: string; en: string };
 }
 
-/** What is known about a part that lands later, so screens say so instead of inventing numbers. */
-export type Availability = { available: false } | { available: true };
-
 // ---------------------------------------------------------------- state
 
 export type ReaderStatus = 'no-driver' | 'no-reader' | 'empty' | 'card';

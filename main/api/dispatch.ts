@@ -1,9 +1,9 @@
 // Transport-independent half of the API: validate, call the handler, turn every outcome
 // into a Reply value. Both transports (WebSocket, Electron IPC) call `dispatch` and
 // forward `subscribe` events; neither knows what the methods do.
+import { errorData } from '../../core/errors.js';
 import type { ApiEvent, Method, Params, Reply, Result } from './contract.js';
 import { badRequest, isMethod, validateParams } from './validate.js';
-import { toApiError } from '../verify/pipeline.js';
 
 export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Result<M>> };
 
@@ -21,6 +21,6 @@ export async function dispatch(host: ApiHost, method: unknown, params: unknown):
     const handler = host.handlers[method] as (p: typeof checked) => Promise<unknown>;
     return { ok: true, result: await handler(checked) };
   } catch (e) {
-    return { ok: false, error: toApiError(e) };
+    return { ok: false, error: errorData(e) };
   }
 }

@@ -1,6 +1,7 @@
 // The WebSocket transport of the headless host. Only a page that this host served can
 // drive it: the upgrade must name this host (no DNS rebinding), come from its origin
 // (no other local web page), and carry the random token printed with the URL.
+import { errorData } from '../../core/errors.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -8,7 +9,6 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerFrame } from './contract.js';
 import { type ApiHost, dispatch } from './dispatch.js';
 import { parseClientFrame } from './validate.js';
-import { toApiError } from '../verify/pipeline.js';
 
 export interface WsApiOptions {
   token: string;
@@ -63,7 +63,7 @@ export function attachWebSocketApi(server: Server, host: ApiHost, o: WsApiOption
         frame = parseClientFrame(data.toString());
       } catch (e) {
         // No id to answer to: say why and hang up, the page is not speaking the contract.
-        ws.close(1008, toApiError(e).messages.en.slice(0, 120));
+        ws.close(1008, errorData(e).messages.en.slice(0, 120));
         return;
       }
       void dispatch(host, frame.method, frame.params).then((reply) => send({ t: 'res', id: frame.id, ...reply }));

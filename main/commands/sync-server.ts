@@ -10,6 +10,7 @@ import type { ServerStore } from '../../offline-cache/sync/server-store.js';
 import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
 import { PostgresServerStore } from '../../offline-cache/sync/server-store-postgres.js';
 import type { Command } from './command.js';
+import { defaultServerDir } from '../paths.js';
 
 export async function openServerStore(db: string): Promise<ServerStore> {
   return /^postgres(ql)?:\/\//.test(db) ? PostgresServerStore.open(db) : new SqliteServerStore(db);
@@ -33,7 +34,8 @@ export const syncServerCommand: Command = {
     });
     const port = Number(values.port ?? 8787);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError('--port must be 0-65535', '--port phải từ 0 đến 65535');
-    const dataDir = resolve(values['data-dir'] ?? 'idkiosk-server');
+    // Never the current folder: a private server key in a checkout could be committed by accident.
+    const dataDir = resolve(defaultServerDir(values['data-dir']));
     const db = values.db ?? join(dataDir, 'ingest.sqlite');
     if (!db.startsWith('postgres')) {
       const { mkdirSync } = await import('node:fs');

@@ -4,12 +4,11 @@
 // fingerprint matchers, the store) plug in behind the small interfaces below; while one
 // is absent the state says `not-available` and nothing is invented in its place.
 import { randomBytes } from 'node:crypto';
-import { IdkError, isIdkError } from '../../core/errors.js';
+import { IdkError, isIdkError, errorData } from '../../core/errors.js';
 import { parseMrzKey } from '../../drivers/emrtd/bac.js';
 import { type AccessKey, validateCan } from '../../drivers/emrtd/read-document.js';
 import type {
   AccessKeyInput,
-  ApiError,
   AuthenticityView,
   BiometricView,
   CameraPurpose,
@@ -77,17 +76,6 @@ export interface PipelineOptions {
 
 // ---------------------------------------------------------------- pure parts
 
-export function toApiError(e: unknown): ApiError {
-  if (isIdkError(e)) return { code: e.code, messages: { ...e.messages } };
-  return {
-    code: 'INTERNAL',
-    messages: {
-      vi: 'Lỗi không mong đợi trong phần mềm: hãy thử lại; nếu lặp lại, báo cho bộ phận kỹ thuật.',
-      en: 'Unexpected software error: try again; if it repeats, tell technical support.',
-    },
-  };
-}
-
 export function keyFromInput(input: AccessKeyInput): AccessKey {
   if (input.kind === 'can') return { kind: 'can', can: validateCan(input.can) };
   return { kind: 'mrz', key: parseMrzKey(`${input.documentNumber}:${input.dateOfBirth}:${input.dateOfExpiry}`) };
@@ -113,7 +101,7 @@ export function faceCheckView(r: FaceResult): FaceCheckView {
 
 /** A biometric step that could not compare: no camera is `not-available`; anything else leaves it to staff (`not-compared`). */
 export function biometricFailure(method: 'face' | 'fingerprint', e: unknown): BiometricView {
-  const reason = toApiError(e);
+  const reason = errorData(e);
   if (reason.code.startsWith('CAMERA_')) return { status: 'not-available', reason };
   const result = isIdkError(e) ? e.detail?.result : undefined;
   return { status: 'not-compared', method, reason, ...(isFaceResult(result) ? { face: faceCheckView(result) } : {}) };
@@ -258,7 +246,7 @@ export class VerificationPipeline {
   rejectQr(error: unknown): void {
     const phase = this.state.phase;
     if (phase === 'reading' || phase === 'checking' || phase === 'face') return;
-    this.set({ keyError: toApiError(error) });
+    this.set({ keyError: errorData(error) });
   }
 
   /** Forget the person: result, key, errors. The reader state stays. */
@@ -314,7 +302,7 @@ export class VerificationPipeline {
       const { eventId } = await recorder.record({ id, at: new Date().toISOString(), report: this.report, decision: result.decision, biometric: result.biometric, reader: this.opts.reader.name, ...(result.qr ? { qr: result.qr } : {}) });
       record = { status: 'stored', eventId };
     } catch (e) {
-      record = { status: 'failed', error: toApiError(e) };
+      record = { status: 'failed', error: errorData(e) };
     }
     if (gen === this.generation && this.state.result?.id === id) {
       this.set({ phase: record.status === 'stored' ? 'confirmed' : 'result', result: { ...this.state.result, record } });
@@ -325,7 +313,7 @@ export class VerificationPipeline {
   private readerView(): ReaderView {
     const r = this.opts.reader;
     const problem = r.status() === 'no-reader' ? r.problem : undefined;
-    return { name: r.name, status: r.status(), emulated: r.emulated, ...(problem ? { problem: toApiError(problem) } : {}) };
+    return { name: r.name, status: r.status(), emulated: r.emulated, ...(problem ? { problem: errorData(problem) } : {}) };
   }
 
   /** A prompt for the person at the camera (QR hints, face quality), only while frames for that purpose are wanted. */
@@ -423,7 +411,7 @@ export class VerificationPipeline {
       this.set({ phase: 'result', progress: undefined, camera: undefined, result: verificationView(id, report, photo, biometric, qrCheck) });
     } catch (e) {
       if (gen !== this.generation) return;
-      const error = toApiError(e);
+      const error = errorData(e);
       if (error.code === 'ACCESS_DENIED' || error.code === 'BAD_ACCESS_KEY' || error.code === 'QR_KEY_NOT_FOUND') {
         this.key = undefined;
         this.set({ phase: 'need-key', keyError: error, progress: undefined });
@@ -457,7 +445,7 @@ export class VerificationPipeline {
       // The clerk's skip ends the step at once, not after the frame in the worker.
       r = await Promise.race([running, abortedWith(skip)]);
     } catch (e) {
-      if (skip.aborted && !signal.aborted && gen === this.generation) return { status: 'not-compared', method: step.method, reason: toApiError(faceSkipped()) };
+      if (skip.aborted && !signal.aborted && gen === this.generation) return { status: 'not-compared', method: step.method, reason: errorData(faceSkipped()) };
       // Aborted (clear, next card): the caller drops it. Anything else leaves the decision to staff, not an error screen.
       if (signal.aborted || gen !== this.generation) throw e;
       return biometricFailure(step.method, e);

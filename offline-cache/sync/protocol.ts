@@ -71,12 +71,6 @@ export interface ErrorReply {
   serverTime: number;
 }
 
-export interface EnrolRequest {
-  deviceId: string;
-  signPublicKey: string;
-  site: string;
-}
-
 export interface EnrolReply {
   status: 'enrolled' | 'already-enrolled';
   serverBoxKey: string;

@@ -170,4 +170,42 @@ describe('idkiosk demo and bench', () => {
     expect(ratios.length).toBeGreaterThanOrEqual(7);
     for (const x of ratios) expect(x).toBeGreaterThan(0);
   });
+
+  it('bench in an installed layout without main/bench/ says the benchmarks are not installed', async () => {
+    // The package leaves dist/main/bench out (electron-builder.yml): a copy of dist without it, inside the checkout so node_modules resolve.
+    const { cp, rm } = await import('node:fs/promises');
+    const copy = join(packageRoot(), 'test/artifacts/dist-without-bench');
+    await rm(copy, { recursive: true, force: true });
+    await cp(join(packageRoot(), 'dist'), copy, { recursive: true, filter: (src) => !src.includes(`${join('dist', 'main', 'bench')}`) && !src.includes(`${join('dist', 'test')}`) });
+    try {
+      const r = await run(process.execPath, [join(copy, 'main/cli.js'), 'bench', 'read'], { encoding: 'utf8', env: { ...process.env, IDKIOSK_LANG: 'en' } }).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe('idkiosk: This installation does not include the benchmarks: run "npm run bench" from a source checkout (after npm ci). [BENCH_NOT_INSTALLED]');
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
+  });
+
+  it('sync-server keeps its keys under the user data folder by default, never in the current folder', async () => {
+    const { spawn } = await import('node:child_process');
+    const { readdirSync } = await import('node:fs');
+    const cwd = tempDir('idk-cwd-');
+    const home = tempDir('idk-xdg-');
+    const child = spawn(process.execPath, [CLI, 'sync-server', '--port', '0', '--quiet'], { cwd, env: { ...process.env, XDG_DATA_HOME: home, IDKIOSK_SERVER_DIR: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => ((out += d.toString()), /http:\/\/127\.0\.0\.1:\d+/.test(out) && resolve()));
+        child.once('exit', (c) => reject(new Error(`sync-server exited ${c}`)));
+      });
+      expect(readdirSync(cwd)).toEqual([]);
+      expect(readdirSync(join(home, 'idkiosk-server')).sort()).toEqual(expect.arrayContaining(['ingest.sqlite', 'server-key.json']));
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
 });

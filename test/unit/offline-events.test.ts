@@ -15,7 +15,7 @@ import {
   verifyHashSignature,
 } from '../../offline-cache/events.js';
 import { UUID_RE, uuidv7, uuidv7Time } from '../../offline-cache/uuidv7.js';
-import { syntheticVerification } from '../helpers/verifications.js';
+import { syntheticVerification } from '../../main/bench/synthetic.js';
 
 describe('primitives', () => {
   it('Ed25519 through tweetnacl matches RFC 8032 §7.1 TEST 1', () => {

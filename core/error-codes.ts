@@ -21,7 +21,7 @@ export const AREAS = {
   kiosk: 'The kiosk, its settings and its API',
   cli: 'The command line and its files',
 } as const;
-export type Area = keyof typeof AREAS;
+type Area = keyof typeof AREAS;
 
 const c = (area: Area, means: string): CodeInfo => ({ area, means });
 

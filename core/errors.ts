@@ -59,7 +59,7 @@ export function errorFromData(e: { code: string; messages: Messages }): IdkError
 }
 
 /** An error as data (a code and both messages), for the API and the screen; anything unexpected is INTERNAL. */
-export interface ErrorData {
+interface ErrorData {
   code: string;
   messages: Messages;
 }

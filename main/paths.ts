@@ -14,7 +14,7 @@ export function packageRoot(): string {
   throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
 }
 
-export const DEMO_CARDS = {
+const DEMO_CARDS = {
   cccd: 'drivers/emulator/demo/cccd',
   passport: 'drivers/emulator/demo/passport',
 } as const;
@@ -24,7 +24,7 @@ export function demoCard(which: keyof typeof DEMO_CARDS = 'cccd'): string {
 }
 
 /** The OS's per-user data folder: $XDG_DATA_HOME, else ~/.local/share (Linux), %LOCALAPPDATA% (Windows). */
-export function userDataHome(): string {
+function userDataHome(): string {
   if (process.env.XDG_DATA_HOME) return process.env.XDG_DATA_HOME;
   if (process.platform === 'win32' && process.env.LOCALAPPDATA) return process.env.LOCALAPPDATA;
   return join(homedir(), '.local', 'share');

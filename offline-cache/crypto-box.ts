@@ -42,7 +42,7 @@ export function sealTo(recipientPublicKey: Uint8Array, plain: Uint8Array): Uint8
   return out;
 }
 
-export const SEAL_OVERHEAD = 32 + nacl.box.nonceLength + nacl.box.overheadLength;
+const SEAL_OVERHEAD = 32 + nacl.box.nonceLength + nacl.box.overheadLength;
 
 export function openSealed(recipientSecretKey: Uint8Array, sealed: Uint8Array): Uint8Array | null {
   if (sealed.length < SEAL_OVERHEAD) return null;

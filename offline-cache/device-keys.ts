@@ -66,7 +66,7 @@ interface KeyFile {
   secret: string;
 }
 
-export const KEY_FILE = 'device-key.json';
+const KEY_FILE = 'device-key.json';
 
 function keyError(code: ErrorCode, vi: string, en: string, detail?: Record<string, unknown>): IdkError {
   return new IdkError(code, { vi, en }, detail ? { detail } : undefined);

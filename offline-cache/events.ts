@@ -19,7 +19,7 @@ const enc = new TextEncoder();
 const CHAIN_TAG = enc.encode('idkiosk-chain-v1');
 const SIG_TAG = enc.encode('idkiosk-event-v1');
 
-export type Outcome = 'accepted' | 'rejected' | 'review';
+type Outcome = 'accepted' | 'rejected' | 'review';
 export type CheckOutcome = 'valid' | 'invalid' | 'no-trust-anchor' | 'not-checked' | 'not-supported';
 
 /** What the verification pipeline hands over; the store turns it into an event. */

@@ -3,7 +3,7 @@
 // schema or the new one. Append new steps; never edit a shipped one.
 import type Database from 'better-sqlite3';
 
-export const MIGRATIONS: ((db: Database.Database) => void)[] = [
+const MIGRATIONS: ((db: Database.Database) => void)[] = [
   // 1: events, outbox state, key-value metadata.
   (db) => {
     db.exec(`

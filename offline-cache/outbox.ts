@@ -80,14 +80,14 @@ export function recordVerification(store: LocalStore, input: VerificationInput):
   }
 }
 
-export interface PendingEvent {
+interface PendingEvent {
   body: EventBody;
   subject: Subject;
   hash: Uint8Array;
   sig: Uint8Array;
 }
 
-export interface PendingRun {
+interface PendingRun {
   from: number;
   prev: Uint8Array;
   events: PendingEvent[];
@@ -152,7 +152,7 @@ export function acknowledge(store: LocalStore, ackSeq: number, ackHash?: Uint8Ar
   }
 }
 
-export interface ExportedEvent {
+interface ExportedEvent {
   body: EventBody;
   hash: string;
   sig: string;
@@ -173,7 +173,7 @@ export function* exportEvents(store: LocalStore, opts: { undeliveredOnly?: boole
   }
 }
 
-export interface QueueCounts {
+interface QueueCounts {
   head: number;
   acked: number;
   pending: number;

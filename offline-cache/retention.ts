@@ -5,7 +5,7 @@
 import { IdkError } from '../core/errors.js';
 import { type LocalStore, freeDiskBytes, getMeta, stmt } from './store.js';
 
-export interface Alert {
+interface Alert {
   level: 'warning' | 'critical';
   code: string;
   vi: string;
@@ -13,12 +13,12 @@ export interface Alert {
 }
 
 /** Fraction of the queue limit / multiple of the disk reserve at which a warning starts. */
-export const WARN_QUEUE_FRACTION = 0.8;
-export const WARN_DISK_MULTIPLE = 4;
-export const CLOCK_SKEW_WARN_MS = 5 * 60_000;
-export const STALLED_AFTER_MS = 24 * 3600_000;
+const WARN_QUEUE_FRACTION = 0.8;
+const WARN_DISK_MULTIPLE = 4;
+const CLOCK_SKEW_WARN_MS = 5 * 60_000;
+const STALLED_AFTER_MS = 24 * 3600_000;
 
-export function undeliveredCount(store: LocalStore): number {
+function undeliveredCount(store: LocalStore): number {
   const ack = Number(getMeta(store, 'ack_seq') ?? 0);
   const head = Number(getMeta(store, 'head_seq') ?? 0);
   return head - ack;

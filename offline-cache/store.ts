@@ -13,7 +13,7 @@ import { IdkError, isIdkError } from '../core/errors.js';
 import { type DeviceKeys, type KeyOptions, loadOrCreateDeviceKeys } from './device-keys.js';
 import { migrate } from './migrations.js';
 
-export const DB_FILE = 'events.sqlite';
+const DB_FILE = 'events.sqlite';
 
 export interface StoreOptions extends KeyOptions {
   dataDir: string;

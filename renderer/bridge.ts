@@ -28,7 +28,7 @@ const lost: ApiError = {
 };
 
 /** A Bridge over the host's WebSocket, reconnecting with a growing pause. */
-export function webSocketBridge(url: string, onLink: (up: boolean) => void): Bridge {
+function webSocketBridge(url: string, onLink: (up: boolean) => void): Bridge {
   const listeners = new Set<(e: ApiEvent) => void>();
   const pending = new Map<number, (r: Reply) => void>();
   let ws: WebSocket | undefined;

@@ -59,7 +59,7 @@ export function updateProgress(root: ParentNode, state: KioskState, lang: Lang):
   text.textContent = progressText(state, lang, pct);
 }
 
-export function keyForm(app: AppContext): HTMLElement {
+function keyForm(app: AppContext): HTMLElement {
   const t = strings(app.settings.lang);
   const err = app.state.keyError;
   let mrz = false;
@@ -164,7 +164,7 @@ function profilePanel(profile: Profile, p: PersonView, lang: Lang): HTMLElement 
   return null;
 }
 
-export function resultPanel(app: AppContext, v: VerificationView): HTMLElement {
+function resultPanel(app: AppContext, v: VerificationView): HTMLElement {
   const lang = app.settings.lang;
   const t = strings(lang);
   const rec = v.record;

@@ -19,7 +19,7 @@ export function photo(p: PersonView, lang: Lang): HTMLElement {
   return h('figure', { class: 'photo' }, body, h('figcaption', {}, t.photo));
 }
 
-export function cameraPlaceholder(lang: Lang): HTMLElement {
+function cameraPlaceholder(lang: Lang): HTMLElement {
   const t = strings(lang);
   return h('figure', { class: 'photo camera', 'data-testid': 'camera' }, h('p', { class: 'placeholder' }, t.cameraNotAvailable), h('figcaption', {}, t.camera));
 }

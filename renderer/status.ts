@@ -14,7 +14,7 @@ function svg(tag: string, attrs: Record<string, string | number>): SVGElement {
 }
 
 /** A bar chart with its numbers also in a table, for screen readers and for exactness. */
-export function perHourChart(points: Array<{ hour: string; count: number }>, title: string): HTMLElement {
+function perHourChart(points: Array<{ hour: string; count: number }>, title: string): HTMLElement {
   const w = 480;
   const hgt = 140;
   const max = Math.max(1, ...points.map((p) => p.count));

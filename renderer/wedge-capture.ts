@@ -11,7 +11,7 @@ import { type KeyStroke, WEDGE_DEFAULTS, type WedgeOptions, classifyBurst } from
 
 type Editable = HTMLInputElement | HTMLTextAreaElement;
 
-export interface WedgeCaptureOptions extends WedgeOptions {
+interface WedgeCaptureOptions extends WedgeOptions {
   /** From this many keys at scanner speed on, the rest of the burst is held back from the focused field. */
   holdAfter?: number;
   /**
@@ -26,7 +26,7 @@ export interface WedgeCaptureOptions extends WedgeOptions {
  * The page's defaults: a gap of 80 ms (not the classifier's 50) still counts as one burst, so a
  * stall in the first keys does not split a scan; the median rule (25 ms) still tells people apart.
  */
-export const CAPTURE_DEFAULTS: Required<WedgeCaptureOptions> = { ...WEDGE_DEFAULTS, maxGapMs: 80, holdAfter: 3, maxPauseMs: 250 };
+const CAPTURE_DEFAULTS: Required<WedgeCaptureOptions> = { ...WEDGE_DEFAULTS, maxGapMs: 80, holdAfter: 3, maxPauseMs: 250 };
 
 /** Keys that come with typed characters (Shift for capitals) and say nothing about who types. */
 const MODIFIERS = new Set(['Shift', 'Control', 'Alt', 'AltGraph', 'Meta', 'CapsLock', 'NumLock', 'Dead', 'Unidentified']);

@@ -20,7 +20,7 @@ export interface WedgeOptions {
   maxMedianGapMs?: number;
 }
 
-export type WedgeVerdict = 'scanner' | 'human';
+type WedgeVerdict = 'scanner' | 'human';
 
 export const WEDGE_DEFAULTS: Required<WedgeOptions> = { minLength: 8, maxGapMs: 50, maxMedianGapMs: 25 };
 
@@ -35,7 +35,7 @@ export function classifyBurst(keys: KeyStroke[], opts: WedgeOptions = {}): Wedge
   return gaps[Math.floor(gaps.length / 2)]! <= o.maxMedianGapMs ? 'scanner' : 'human';
 }
 
-export type WedgeEvent = { kind: 'scan'; text: string } | { kind: 'typed'; keys: KeyStroke[] };
+type WedgeEvent = { kind: 'scan'; text: string } | { kind: 'typed'; keys: KeyStroke[] };
 
 /**
  * Streaming form: keys are held while they could still be a scan and released as typed

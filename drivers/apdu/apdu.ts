@@ -141,7 +141,7 @@ export function swText(sw: number): string {
   return names[sw] ?? 'unknown status';
 }
 
-export function swHex(sw: number): string {
+function swHex(sw: number): string {
   return sw.toString(16).toUpperCase().padStart(4, '0');
 }
 

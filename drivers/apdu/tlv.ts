@@ -109,7 +109,7 @@ export function require(list: Tlv[], tag: number, what: string): Tlv {
 }
 
 /** A tree with bounded depth, for debugging and fuzzing whole structures. */
-export interface TlvNode extends Tlv {
+interface TlvNode extends Tlv {
   children?: TlvNode[];
 }
 
@@ -118,7 +118,7 @@ export function decodeTree(buf: Uint8Array, depth = 0): TlvNode[] {
   return decodeAll(buf).map((t) => (t.constructed ? { ...t, children: decodeTree(t.value, depth + 1) } : t));
 }
 
-export function encodeLength(n: number): Uint8Array {
+function encodeLength(n: number): Uint8Array {
   if (n < 0 || !Number.isInteger(n) || n > 0xffffffff) throw new RangeError(`bad TLV length ${n}`);
   if (n < 0x80) return Uint8Array.of(n);
   if (n < 0x100) return Uint8Array.of(0x81, n);

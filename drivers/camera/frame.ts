@@ -118,7 +118,7 @@ export function warpAffine(frame: Frame, m: Affine, outW: number, outH: number, 
 }
 
 /** Pixel-centre aligned scaling: output pixel centres map onto source pixel centres. */
-export function scaleAffine(srcW: number, srcH: number, outW: number, outH: number): Affine {
+function scaleAffine(srcW: number, srcH: number, outW: number, outH: number): Affine {
   const sx = srcW / outW;
   const sy = srcH / outH;
   return { a: sx, b: 0, c: 0.5 * sx - 0.5, d: 0, e: sy, f: 0.5 * sy - 0.5 };

@@ -4,7 +4,7 @@ import { badFrame, type Frame } from './frame.js';
 import { decodeJpeg, isJpeg } from './jpeg.js';
 import { decodeJpeg2000, isJpeg2000 } from './jpeg2000.js';
 
-export type ImageFormat = 'jpeg' | 'jpeg2000';
+type ImageFormat = 'jpeg' | 'jpeg2000';
 
 export function sniffImage(bytes: Uint8Array): ImageFormat | undefined {
   if (isJpeg(bytes)) return 'jpeg';

@@ -20,7 +20,7 @@ import { bitLen } from '@noble/curves/utils.js';
 
 const defaultRandom: Random = (n) => new Uint8Array(randomBytes(n));
 
-export const CHALLENGE_LENGTH = 8;
+const CHALLENGE_LENGTH = 8;
 
 export function internalAuthenticate(challenge: Uint8Array): Command {
   return { cla: 0, ins: 0x88, p1: 0, p2: 0, data: challenge, le: 256 };
@@ -46,12 +46,12 @@ export const TRAILER_HASHES: Record<number, HashFunction> = {
 };
 const SHA1 = TRAILER_HASHES[0x33]!;
 
-export interface RsaPublicKey {
+interface RsaPublicKey {
   n: bigint;
   e: bigint;
 }
 
-export interface Recovered {
+interface Recovered {
   /** M1, the recovered part of the message. */
   m1: Uint8Array;
   hash: Uint8Array;
@@ -108,7 +108,7 @@ export function verifyIso9796(key: RsaPublicKey, signature: Uint8Array, m2: Uint
 }
 
 /** Signs with partial recovery: header 6A, a random M1 filling the block, H(M1 || m2), trailer. */
-export function signIso9796(
+function signIso9796(
   key: { n: bigint; raw: (block: Uint8Array) => Uint8Array },
   m2: Uint8Array,
   opts: { hash?: HashFunction; implicit?: boolean; random?: Random } = {},
@@ -127,7 +127,7 @@ export function signIso9796(
 
 // ---------------------------------------------------------------- verification
 
-export interface AaVerification {
+interface AaVerification {
   valid: boolean;
   reason?: string;
   algorithm: string;

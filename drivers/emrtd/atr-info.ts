@@ -4,7 +4,7 @@ import { bytesToBig, concat } from '../../core/bytes.js';
 import { malformed } from '../../core/errors.js';
 import * as tlv from '../apdu/tlv.js';
 
-export interface AtrInfo {
+interface AtrInfo {
   extendedLength?: { maxCommand: number; maxResponse: number };
 }
 

@@ -19,7 +19,7 @@ export interface MrzKey {
 export type Random = (n: number) => Uint8Array;
 export const defaultRandom: Random = (n) => new Uint8Array(randomBytes(n));
 
-export function badMrzKey(why: string): IdkError {
+function badMrzKey(why: string): IdkError {
   return new IdkError('BAD_ACCESS_KEY', {
     vi: `Khóa truy cập MRZ không hợp lệ: ${why}. Nhập dạng SỐ-GIẤY-TỜ:YYMMDD:YYMMDD.`,
     en: `Invalid MRZ access key: ${why}. Use DOCUMENT-NUMBER:YYMMDD:YYMMDD.`,
@@ -62,7 +62,7 @@ function sessionFrom(kIfd: Uint8Array, kIc: Uint8Array, rndIc: Uint8Array, rndIf
   return new SecureMessaging('3DES', kdf(seed, KDF_ENC, '3DES'), kdf(seed, KDF_MAC, '3DES'), ssc);
 }
 
-export function accessDenied(): IdkError {
+function accessDenied(): IdkError {
   return new IdkError('ACCESS_DENIED', {
     vi: 'Chip từ chối khóa truy cập: số giấy tờ, ngày sinh, ngày hết hạn (MRZ) hoặc CAN không đúng với thẻ này.',
     en: 'The chip refused the access key: the document number, dates (MRZ) or CAN do not match this card.',

@@ -1,7 +1,7 @@
 // MRZ check digit of Doc 9303 Part 3 §4.9: weights 7, 3, 1 over digit values
 // (0-9, A=10 … Z=35, '<'=0).
 
-export function mrzCharValue(c: string): number {
+function mrzCharValue(c: string): number {
   if (c >= '0' && c <= '9') return c.charCodeAt(0) - 48;
   if (c >= 'A' && c <= 'Z') return c.charCodeAt(0) - 55;
   if (c === '<') return 0;

@@ -34,7 +34,7 @@ import { curveByOid } from './curves.js';
 export type Random = (n: number) => Uint8Array;
 const defaultRandom: Random = (n) => new Uint8Array(randomBytes(n));
 
-export type AuthOutcome = 'valid' | 'invalid' | 'not-supported' | 'not-checked';
+type AuthOutcome = 'valid' | 'invalid' | 'not-supported' | 'not-checked';
 
 /** The result of one anti-cloning check, as RawDocument carries it. */
 export interface AuthCheck {
@@ -54,13 +54,13 @@ export interface SmSession {
 
 const CIPHERS: Record<string, CipherKind> = { '1': '3DES', '2': 'AES-128', '3': 'AES-192', '4': 'AES-256' };
 
-export interface CaSuite {
+interface CaSuite {
   protocol: string;
   kind: 'ECDH' | 'DH';
   cipher: CipherKind;
 }
 
-export function caSuite(protocol: string): CaSuite | undefined {
+function caSuite(protocol: string): CaSuite | undefined {
   const dot = protocol.lastIndexOf('.');
   const parent = protocol.slice(0, dot);
   const cipher = CIPHERS[protocol.slice(dot + 1)];
@@ -147,14 +147,14 @@ function dhSecret(group: DhGroup, y: bigint, x: bigint): Uint8Array {
   return bigToBytes(pow(y, x, group.p), group.size);
 }
 
-export function caSecureMessaging(cipher: CipherKind, secret: Uint8Array): SecureMessaging {
+function caSecureMessaging(cipher: CipherKind, secret: Uint8Array): SecureMessaging {
   const kind = cipher === '3DES' ? '3DES' : 'AES';
   return new SecureMessaging(kind, kdf(secret, KDF_ENC, cipher), kdf(secret, KDF_MAC, cipher), new Uint8Array(kind === 'AES' ? 16 : 8));
 }
 
 // ---------------------------------------------------------------- choosing what DG14 offers
 
-export interface CaChoice {
+interface CaChoice {
   suite: CaSuite;
   key: ChipAuthenticationPublicKeyInfo;
   keyId?: number;
@@ -197,15 +197,15 @@ function keyRef(keyId: number | undefined): Uint8Array[] {
   return keyId === undefined ? [] : [tlv.encode(0x84, bigToBytes(BigInt(keyId)))];
 }
 
-export function mseSetKat(ephemeral: Uint8Array, keyId?: number): Command {
+function mseSetKat(ephemeral: Uint8Array, keyId?: number): Command {
   return { cla: 0, ins: INS_MSE, p1: P1_SET_COMPUTE, p2: P2_KAT, data: concat(tlv.encode(0x91, ephemeral), ...keyRef(keyId)) };
 }
 
-export function mseSetAtCa(protocol: string, keyId?: number): Command {
+function mseSetAtCa(protocol: string, keyId?: number): Command {
   return { cla: 0, ins: INS_MSE, p1: P1_SET_COMPUTE, p2: P2_AT, data: concat(tlv.encode(0x80, oidValue(protocol)), ...keyRef(keyId)) };
 }
 
-export function generalAuthenticateCa(ephemeral: Uint8Array): Command {
+function generalAuthenticateCa(ephemeral: Uint8Array): Command {
   return { cla: 0, ins: INS_GA, p1: 0, p2: 0, data: tlv.encode(0x7c, tlv.encode(0x80, ephemeral)), le: 256 };
 }
 
@@ -273,7 +273,7 @@ export async function chipAuthenticate(session: SmSession, infos: SecurityInfo[]
 
 // ---------------------------------------------------------------- chip
 
-export interface ChipAuthenticationAnswer {
+interface ChipAuthenticationAnswer {
   response: Response;
   /** Secure messaging to use after this response has been sent under the old keys. */
   sm?: SecureMessaging;

@@ -24,7 +24,7 @@ export function unpad(data: Uint8Array): Uint8Array {
 }
 
 /** Sets each byte's lowest bit for odd parity, as DES keys carry it. */
-export function adjustParity(key: Uint8Array): Uint8Array {
+function adjustParity(key: Uint8Array): Uint8Array {
   const out = Uint8Array.from(key);
   for (let i = 0; i < out.length; i++) {
     let b = out[i]! & 0xfe;

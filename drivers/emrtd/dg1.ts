@@ -12,9 +12,9 @@ import { checkDigit } from './check-digit.js';
 import { invalidInput } from './ef-com.js';
 import { dataGroup } from './files.js';
 
-export const TAG_MRZ = 0x5f1f;
+const TAG_MRZ = 0x5f1f;
 
-export type MrzFormat = 'TD1' | 'TD3';
+type MrzFormat = 'TD1' | 'TD3';
 
 export interface Dg1 {
   format: MrzFormat;
@@ -48,7 +48,7 @@ export interface Dg1 {
 
 export type Dg1Input = Omit<Dg1, 'format' | 'mrz' | 'checkDigitsValid'> & { format: MrzFormat };
 
-export interface ParseDg1Options {
+interface ParseDg1Options {
   /** Reference date for the birth-century rule; defaults to the current date. */
   now?: Date;
 }
@@ -197,7 +197,7 @@ export function yymmddToIso(raw: string, kind: 'birth' | 'expiry', now: Date = n
 }
 
 /** ISO 8601 (full or reduced precision) or a raw YYMMDD back to the MRZ's YYMMDD. */
-export function isoToYymmdd(value: string): string {
+function isoToYymmdd(value: string): string {
   if (/^[0-9<]{6}$/.test(value)) return value;
   const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(value);
   if (!m) throw invalidInput(`date "${value}" is not ISO 8601 (YYYY-MM-DD) or YYMMDD`);

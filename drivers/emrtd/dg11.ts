@@ -119,7 +119,7 @@ export function buildTaggedFile<K extends string>(
 
 // ---- DG11 ---------------------------------------------------------------------
 
-export interface Dg11 {
+interface Dg11 {
   /** 5F0E, primary and secondary identifiers separated by '<<' as the chip writes them. */
   fullName?: string;
   /** A0 / 5F0F. */

@@ -3,7 +3,7 @@
 import { type FieldSpec, type ListSpec, type UnknownField, buildTaggedFile, parseTaggedFile } from './dg11.js';
 import { dataGroup } from './files.js';
 
-export interface Dg12 {
+interface Dg12 {
   /** 5F19. */
   issuingAuthority?: string;
   /** 5F26, ISO 8601 when the chip wrote YYYYMMDD, else the chip's text. */

@@ -50,7 +50,7 @@ export interface Dg13 {
   oldIdNumber: string | null;
 }
 
-export const DG13_INDEX = {
+const DG13_INDEX = {
   idNumber: 1,
   fullName: 2,
   dateOfBirth: 3,
@@ -75,7 +75,7 @@ const STRING_TAGS = new Set([0x0c, 0x13, 0x16]); // UTF8String, PrintableString,
 const DATE_KEYS = new Set<keyof Dg13>(['dateOfBirth', 'dateOfIssue', 'dateOfExpiry']);
 
 /** Entry values by index: one element per value after the INTEGER, each a list of its strings. */
-export type Dg13Entries = Map<number, string[][]>;
+type Dg13Entries = Map<number, string[][]>;
 
 export function parseDg13Entries(bytes: Uint8Array): Dg13Entries {
   const root = decodeExact(bytes, dataGroup(13).tag);
@@ -129,13 +129,13 @@ function strings(t: Tlv, depth: number): string[] {
 }
 
 /** dd/mm/yyyy (as printed on the card) to ISO 8601; other text is kept as the chip wrote it. */
-export function vnDateToIso(s: string): string {
+function vnDateToIso(s: string): string {
   const m = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(s);
   return m ? `${m[3]}-${m[2]}-${m[1]}` : s;
 }
 
 /** ISO 8601 back to dd/mm/yyyy for the chip; other text ('Không thời hạn') is written as is. */
-export function isoToVnDate(s: string): string {
+function isoToVnDate(s: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
   return m ? `${m[3]}/${m[2]}/${m[1]}` : s;
 }

@@ -6,7 +6,7 @@ import { isIdkError, malformed } from '../../core/errors.js';
 import { decodeExact, encode } from '../apdu/tlv.js';
 import { dataGroup } from './files.js';
 
-export interface Dg15 {
+interface Dg15 {
   /** DER SubjectPublicKeyInfo, exactly as on the chip. */
   spki: Uint8Array;
   algorithm: 'rsa' | 'ec';

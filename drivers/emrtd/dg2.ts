@@ -18,16 +18,16 @@ import { concat } from '../../core/bytes.js';
 import { invalidInput } from './ef-com.js';
 import { dataGroup } from './files.js';
 
-export const TAG_BIT_GROUP = 0x7f61;
-export const TAG_BIT = 0x7f60;
-export const TAG_BHT = 0xa1;
-export const TAG_BDB = 0x5f2e;
-export const TAG_BDB_CONSTRUCTED = 0x7f2e;
+const TAG_BIT_GROUP = 0x7f61;
+const TAG_BIT = 0x7f60;
+const TAG_BHT = 0xa1;
+const TAG_BDB = 0x5f2e;
+const TAG_BDB_CONSTRUCTED = 0x7f2e;
 const TAG_COUNT = 0x02;
 
-export type FaceImageFormat = 'jpeg' | 'jpeg2000';
+type FaceImageFormat = 'jpeg' | 'jpeg2000';
 
-export interface FaceImage {
+interface FaceImage {
   format: FaceImageFormat;
   width: number;
   height: number;
@@ -35,7 +35,7 @@ export interface FaceImage {
   image: Uint8Array;
 }
 
-export interface Dg2 {
+interface Dg2 {
   faces: FaceImage[];
 }
 
@@ -85,7 +85,7 @@ function startsWith(b: Uint8Array, o: number, sig: number[]): boolean {
 }
 
 /** Parses an ISO/IEC 19794-5 record; every declared length must match the bytes exactly. */
-export function parseFaceRecord(rec: Uint8Array): FaceImage[] {
+function parseFaceRecord(rec: Uint8Array): FaceImage[] {
   if (rec.length < HEADER_LEN || !startsWith(rec, 0, FAC)) throw malformed('face record header missing');
   if (!startsWith(rec, 4, VERSION_010)) throw malformed('face record version is not 010');
   if (u32(rec, 8) !== rec.length) {

@@ -11,11 +11,11 @@ import { type Tlv, children, decodeExact, encode, require as requireTag } from '
 import { EF_COM, dataGroup, dgNumberForTag } from './files.js';
 
 /** Tags inside EF.COM (Doc 9303 Part 10 §4.6.1, Table 34). */
-export const TAG_LDS_VERSION = 0x5f01;
-export const TAG_UNICODE_VERSION = 0x5f36;
-export const TAG_TAG_LIST = 0x5c;
+const TAG_LDS_VERSION = 0x5f01;
+const TAG_UNICODE_VERSION = 0x5f36;
+const TAG_TAG_LIST = 0x5c;
 
-export interface EfCom {
+interface EfCom {
   /** Four digits "aabb" for LDS version aa.bb, e.g. "0107". */
   ldsVersion: string;
   /** Six digits "aabbcc" for Unicode aa.bb.cc, e.g. "040000". */

@@ -3,7 +3,7 @@
 
 export const EMRTD_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01);
 
-export type FileName = 'EF.COM' | 'EF.SOD' | 'EF.CardAccess' | 'EF.ATR/INFO' | `DG${number}`;
+type FileName = 'EF.COM' | 'EF.SOD' | 'EF.CardAccess' | 'EF.ATR/INFO' | `DG${number}`;
 
 export interface FileInfo {
   name: FileName;

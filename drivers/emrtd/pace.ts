@@ -47,14 +47,14 @@ export type Random = (n: number) => Uint8Array;
 const defaultRandom: Random = (n) => new Uint8Array(randomBytes(n));
 
 export type PacePassword = { kind: 'mrz'; mrzInfo: string } | { kind: 'can'; can: string };
-export type PaceMapping = 'GM' | 'IM' | 'CAM';
+type PaceMapping = 'GM' | 'IM' | 'CAM';
 
 type Point = WeierstrassPoint<bigint>;
 
 // ---------------------------------------------------------------------------------
 // Errors a clerk can act on.
 
-export function paceAccessDenied(kind: PacePassword['kind'], detail?: Record<string, unknown>): IdkError {
+function paceAccessDenied(kind: PacePassword['kind'], detail?: Record<string, unknown>): IdkError {
   const what =
     kind === 'can'
       ? { vi: 'CAN (6 số in trên mặt trước thẻ)', en: 'CAN (the 6 digits printed on the front of the card)' }
@@ -69,7 +69,7 @@ export function paceAccessDenied(kind: PacePassword['kind'], detail?: Record<str
   );
 }
 
-export function paceBlocked(sw: number): IdkError {
+function paceBlocked(sw: number): IdkError {
   return new IdkError(
     'ACCESS_BLOCKED',
     {
@@ -90,7 +90,7 @@ function badPassword(why: string): IdkError {
 // ---------------------------------------------------------------------------------
 // Cipher suites (Part 11 §4.4.3.2 Table 3) and domain parameters (§9.5.1).
 
-export interface PaceSuite {
+interface PaceSuite {
   protocol: string;
   mapping: PaceMapping;
   cipher: CipherKind;
@@ -165,7 +165,7 @@ export function passwordKey(pw: PacePassword): Uint8Array {
   return sha('sha1', utf8.encode(pw.mrzInfo));
 }
 
-export function passwordReference(pw: PacePassword): number {
+function passwordReference(pw: PacePassword): number {
   return pw.kind === 'mrz' ? 1 : 2;
 }
 
@@ -182,7 +182,7 @@ function decryptCbc0(cipher: CipherKind, key: Uint8Array, data: Uint8Array): Uin
   return cipher === '3DES' ? tdesDecrypt(key, data) : aesDecrypt(key, data);
 }
 
-export function encryptNonce(suite: PaceSuite, kPi: Uint8Array, s: Uint8Array): Uint8Array {
+function encryptNonce(suite: PaceSuite, kPi: Uint8Array, s: Uint8Array): Uint8Array {
   return encryptCbc0(suite.cipher, kPi, s);
 }
 
@@ -331,7 +331,7 @@ function camIv(ksEnc: Uint8Array): Uint8Array {
 }
 
 /** A_IC = E(KSenc, FE2OS(CA_IC)) with padding method 2, §4.4.3.5.1-4.4.3.5.4. */
-export function encryptCamData(curve: PaceCurve, ksEnc: Uint8Array, caIc: bigint): Uint8Array {
+function encryptCamData(curve: PaceCurve, ksEnc: Uint8Array, caIc: bigint): Uint8Array {
   return aesEncrypt(ksEnc, pad(bigToBytes(caIc, curve.orderSize), 16), camIv(ksEnc));
 }
 
@@ -367,7 +367,7 @@ const CHAIN = 0x10;
 const SW_AUTH_FAILED = 0x6300;
 const SW_REF_NOT_FOUND = 0x6a88;
 
-export function mseSetAt(protocol: string, pwRef: number, parameterId?: number): Command {
+function mseSetAt(protocol: string, pwRef: number, parameterId?: number): Command {
   const parts = [tlv.encode(0x80, oidValue(protocol)), tlv.encode(0x83, Uint8Array.of(pwRef))];
   if (parameterId !== undefined) parts.push(tlv.encode(0x84, Uint8Array.of(parameterId)));
   // No Le: MSE:Set AT is case 3, and CCCD chips refuse a case-4 form.
@@ -393,7 +393,7 @@ function dynamicData(data: Uint8Array, what: string): tlv.Tlv[] {
 // ---------------------------------------------------------------------------------
 // Terminal.
 
-export interface PaceTerminalOptions {
+interface PaceTerminalOptions {
   password: PacePassword;
   info: PaceInfo;
   random?: Random;
@@ -509,7 +509,7 @@ type ChipState =
   | { step: 'agreed'; ksEnc: Uint8Array; ksMac: Uint8Array; pkDh: Uint8Array; pkDhIfd: Uint8Array; skMap?: bigint }
   | { step: 'done' };
 
-export interface PaceChipOptions {
+interface PaceChipOptions {
   can?: string;
   mrzInfo?: string;
   info: PaceInfo;
@@ -518,7 +518,7 @@ export interface PaceChipOptions {
   chipAuthenticationPrivateKey?: bigint;
 }
 
-export interface PaceChipAnswer {
+interface PaceChipAnswer {
   response: Response;
   sm?: SecureMessaging;
 }

@@ -61,7 +61,7 @@ export interface SignerSummary {
   signatureAlgorithm: string;
 }
 
-export interface PassiveResult {
+interface PassiveResult {
   outcome: PassiveOutcome;
   reason?: string;
   reasonCode?: PassiveReason;
@@ -77,7 +77,7 @@ export interface PassiveResult {
   warnings: string[];
 }
 
-export interface PassiveInput {
+interface PassiveInput {
   files: Map<string, Uint8Array>;
   /** No store: the chain cannot be checked, and a consistent card is `no-trust-anchor`. */
   trust?: TrustStore;

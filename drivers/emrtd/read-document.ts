@@ -19,7 +19,7 @@ export type AccessKey = { kind: 'mrz'; key: MrzKey } | { kind: 'can'; can: strin
 export type AccessMethod = 'BAC' | 'PACE-GM' | 'PACE-IM' | 'PACE-CAM';
 
 /** Data groups read by default: text, face, and what authenticity needs. DG3/DG4 need EAC. */
-export const DEFAULT_GROUPS = [1, 2, 11, 12, 13, 14, 15];
+const DEFAULT_GROUPS = [1, 2, 11, 12, 13, 14, 15];
 
 export interface ReadDocumentOptions {
   access: AccessKey;

@@ -74,9 +74,9 @@ function refusedSize(sw: number): boolean {
 }
 
 /** Largest file we accept: DG2/DG3 of real documents stay well below this. */
-export const MAX_FILE = 1 << 20;
+const MAX_FILE = 1 << 20;
 
-export interface ReadOptions {
+interface ReadOptions {
   onProgress?: (p: Progress) => void;
   /** Bytes already read of this file (resume), the read continues after them. */
   prefix?: Uint8Array;
@@ -102,7 +102,7 @@ async function readUnframed(session: CardSession, file: FileInfo, policy: ChunkP
  * Reads the currently selected file. `policy` is updated in place when the chip forces a
  * smaller chunk, so the next file starts with what worked.
  */
-export async function readSelected(session: CardSession, file: FileInfo, policy: ChunkPolicy, opts: ReadOptions = {}): Promise<Uint8Array> {
+async function readSelected(session: CardSession, file: FileInfo, policy: ChunkPolicy, opts: ReadOptions = {}): Promise<Uint8Array> {
   if (opts.unframed) return readUnframed(session, file, policy);
   let data: Uint8Array = opts.prefix ?? new Uint8Array(0);
   let total: number | undefined;

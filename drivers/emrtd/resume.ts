@@ -17,7 +17,7 @@ const PROOF_FILES = ['EF.COM', 'DG1', 'EF.SOD'];
 /** Failures after which the chip's session is gone but the card may come back. */
 const LOST = ['CARD_REMOVED', 'CARD_RESET'];
 
-export function cardChanged(file: string): IdkError {
+function cardChanged(file: string): IdkError {
   return new IdkError(
     'CARD_CHANGED',
     {
@@ -35,7 +35,7 @@ export interface ResumePoint {
   bytes?: number;
 }
 
-export class ResumeJournal implements ReadJournal {
+class ResumeJournal implements ReadJournal {
   readonly files = new Map<string, Uint8Array>();
   partial: { name: string; bytes: Uint8Array } | undefined;
   /** Files whose bytes were joined across attempts: checked against the SOD before use. */
@@ -107,7 +107,7 @@ export class ResumeJournal implements ReadJournal {
   }
 }
 
-export interface ResumeOptions extends ReadDocumentOptions {
+interface ResumeOptions extends ReadDocumentOptions {
   /**
    * A transport to the card once it is back on the reader (a fresh chip session);
    * rejects when no card came within `withinMs`.

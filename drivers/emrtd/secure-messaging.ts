@@ -8,7 +8,7 @@ import { aesCmac, aesDecrypt, aesEcbEncrypt, aesEncrypt, pad, retailMac, tdesDec
 
 export type SmKind = '3DES' | 'AES';
 
-export function smMacError(): IdkError {
+function smMacError(): IdkError {
   return new IdkError('SM_MAC_INVALID', {
     vi: 'Chữ ký bảo mật (MAC) trong phản hồi của chip sai: kết nối không an toàn hoặc chip bị giả mạo. Hãy đặt lại thẻ.',
     en: 'The chip answered with a wrong secure-messaging MAC: the link is unsafe or the chip is forged. Place the card again.',
@@ -152,12 +152,12 @@ export class SecureMessaging {
   }
 }
 
-export class SmMissing extends IdkError {
+class SmMissing extends IdkError {
   constructor() {
     super('SM_MISSING', { vi: 'Lệnh thiếu bảo mật', en: 'Secure messaging objects missing' });
   }
 }
-export class SmIncorrect extends IdkError {
+class SmIncorrect extends IdkError {
   constructor() {
     super('SM_INCORRECT', { vi: 'Bảo mật của lệnh sai', en: 'Secure messaging objects incorrect' });
   }

@@ -13,15 +13,15 @@ import { curveOfExplicit } from './curves.js';
 // AA §9.2.8) which takes them from BSI TR-03110 Part 3 §A.1.1 / Appendix A.
 
 /** bsi-de: itu-t(0) identified-organization(4) etsi(0) reserved(127) etsi-identified-organization(0) 7 */
-export const BSI_DE = '0.4.0.127.0.7';
-export const ID_PK = `${BSI_DE}.2.2.1`;
+const BSI_DE = '0.4.0.127.0.7';
+const ID_PK = `${BSI_DE}.2.2.1`;
 export const ID_PK_DH = `${ID_PK}.1`;
 export const ID_PK_ECDH = `${ID_PK}.2`;
 export const ID_TA = `${BSI_DE}.2.2.2`;
-export const ID_CA = `${BSI_DE}.2.2.3`;
+const ID_CA = `${BSI_DE}.2.2.3`;
 export const ID_CA_DH = `${ID_CA}.1`;
 export const ID_CA_ECDH = `${ID_CA}.2`;
-export const ID_PACE = `${BSI_DE}.2.2.4`;
+const ID_PACE = `${BSI_DE}.2.2.4`;
 export const ID_PACE_DH_GM = `${ID_PACE}.1`;
 export const ID_PACE_ECDH_GM = `${ID_PACE}.2`;
 export const ID_PACE_DH_IM = `${ID_PACE}.3`;
@@ -79,7 +79,7 @@ export const ID_DH_PUBLIC_NUMBER = '1.2.840.10046.2.1';
 // Table 4). Only the curves @noble/curves carries are usable; the others are named so a
 // chip offering them gets a clear "not supported" instead of "malformed".
 
-export interface StandardDomainParameters {
+interface StandardDomainParameters {
   id: number;
   name: string;
   /** Named-curve OID (RFC 5480 / RFC 5639), absent for the MODP groups. */
@@ -115,7 +115,7 @@ export interface PaceInfo {
 }
 
 /** PACEDomainParameterInfo, Part 11 §9.2.1: proprietary parameters, kept as DER. */
-export interface PaceDomainParameterInfo {
+interface PaceDomainParameterInfo {
   kind: 'pace-domain-parameters';
   protocol: string;
   /** DER of the AlgorithmIdentifier. */
@@ -157,14 +157,14 @@ export interface ActiveAuthenticationInfo {
 }
 
 /** TerminalAuthenticationInfo, Part 11 §9.2.7 (the deprecated efCVCA is ignored). */
-export interface TerminalAuthenticationInfo {
+interface TerminalAuthenticationInfo {
   kind: 'terminal-authentication';
   protocol: string;
   version: number;
 }
 
 /** Anything else (CardInfoLocator, EFDIRInfo, PACE-PasswordInfo, ...), kept byte for byte. */
-export interface UnknownSecurityInfo {
+interface UnknownSecurityInfo {
   kind: 'unknown';
   oid: string;
   /** DER of the whole SecurityInfo SEQUENCE. */

@@ -40,7 +40,7 @@ export interface CmsSigner {
   privateKey: CryptoKey;
 }
 
-export interface SodSignatureCheck {
+interface SodSignatureCheck {
   valid: boolean;
   reason?: string;
 }
@@ -78,7 +78,7 @@ function owned(u: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(u);
 }
 
-export function hashAlgorithmForOid(oid: string): SodHashAlgorithm | undefined {
+function hashAlgorithmForOid(oid: string): SodHashAlgorithm | undefined {
   return (Object.keys(HASH_OIDS) as SodHashAlgorithm[]).find((k) => HASH_OIDS[k] === oid);
 }
 
@@ -233,7 +233,7 @@ function readSigningTime(si: pkijs.SignerInfo): string | undefined {
 
 // ---------------------------------------------------------------- building
 
-export interface BuildSodOptions {
+interface BuildSodOptions {
   hashAlgorithm: SodHashAlgorithm;
   /** Full file bytes of each data group, keyed by DG number. */
   dataGroups: Map<number, Uint8Array>;
@@ -285,7 +285,7 @@ export function encodeLdsSecurityObject(
   return new Uint8Array(new asn1js.Sequence({ value: fields }).toBER(false));
 }
 
-export interface SignCmsOptions {
+interface SignCmsOptions {
   contentType: string;
   content: Uint8Array;
   signer: CmsSigner;

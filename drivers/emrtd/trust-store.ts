@@ -47,7 +47,7 @@ export interface CertInfo {
   signature: Uint8Array;
 }
 
-export type KeyUsage =
+type KeyUsage =
   | 'digitalSignature'
   | 'nonRepudiation'
   | 'keyEncipherment'
@@ -69,13 +69,13 @@ const KEY_USAGE_BITS: KeyUsage[] = [
   'decipherOnly',
 ];
 
-export interface SignatureAlgorithm {
+interface SignatureAlgorithm {
   oid: string;
   /** DER of the parameters, when present (RSASSA-PSS needs them). */
   params?: Uint8Array;
 }
 
-export interface CrlInfo {
+interface CrlInfo {
   der: Uint8Array;
   issuer: string;
   issuerKey: string;
@@ -95,14 +95,14 @@ export interface TrustAnchor {
   source: string;
 }
 
-export interface TrustedCrl {
+interface TrustedCrl {
   crl: CrlInfo;
   source: string;
   /** The anchor whose key verified the CRL's signature. */
   issuer: CertInfo;
 }
 
-export interface TrustProblem {
+interface TrustProblem {
   file: string;
   code: 'UNREADABLE' | 'NOT_PKI' | 'NOT_A_CA' | 'BAD_SIGNATURE' | 'MASTER_LIST_UNTRUSTED' | 'CRL_UNTRUSTED' | 'UNSUPPORTED';
   messages: Messages;
@@ -194,7 +194,7 @@ export function signatureHash(oid: string): HashName | undefined {
 
 // ---------------------------------------------------------------- EC keys
 
-export interface EcPublicKey {
+interface EcPublicKey {
   curveOid: string;
   curve: Ecdsa;
   point: Uint8Array;
@@ -226,7 +226,7 @@ export function ecPublicKey(spki: Uint8Array): EcPublicKey {
 
 // ---------------------------------------------------------------- signatures
 
-export type SignatureCheck = { ok: true } | { ok: false; why: string };
+type SignatureCheck = { ok: true } | { ok: false; why: string };
 
 /**
  * Checks `signature` over `data` with the key in `spki` under `alg`. `defaultHash` is the
@@ -306,7 +306,7 @@ function attributeText(value: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
-export function nameText(name: pkijs.RelativeDistinguishedNames): string {
+function nameText(name: pkijs.RelativeDistinguishedNames): string {
   return name.typesAndValues.map((tv) => `${NAME_LABELS[tv.type] ?? tv.type}=${attributeText(tv.value)}`).join(', ');
 }
 
@@ -391,7 +391,7 @@ export function couldHaveIssued(issuer: CertInfo, subject: { issuerKey: string; 
   return !(issuer.subjectKeyId && subject.authorityKeyId && issuer.subjectKeyId !== subject.authorityKeyId);
 }
 
-export function parseCrl(der: Uint8Array): CrlInfo {
+function parseCrl(der: Uint8Array): CrlInfo {
   const owned = new Uint8Array(der);
   const crl = new pkijs.CertificateRevocationList({ schema: derNode(owned, 'CRL') });
   const revoked = new Map<string, Date>();
@@ -413,7 +413,7 @@ export function parseCrl(der: Uint8Array): CrlInfo {
 
 // ---------------------------------------------------------------- CMS
 
-export interface CmsCheck {
+interface CmsCheck {
   check: SignatureCheck;
   signer?: CertInfo;
   /** Every certificate carried in SignedData.certificates. */
@@ -477,7 +477,7 @@ function findSigner(sd: pkijs.SignedData, si: pkijs.SignerInfo, infos: CertInfo[
 
 // ---------------------------------------------------------------- master lists
 
-export interface MasterList {
+interface MasterList {
   cscas: CertInfo[];
   signer: CertInfo;
   /** The CSCA whose key signed the master list signer's certificate. */
@@ -491,7 +491,7 @@ export interface MasterList {
  * CSCA in the list itself or in `known` (the folder's own CSCA certificates); otherwise
  * the list is refused, so a corrupted or re-signed file cannot slip CSCAs in.
  */
-export function parseMasterList(bytes: Uint8Array, known: CertInfo[] = []): MasterList {
+function parseMasterList(bytes: Uint8Array, known: CertInfo[] = []): MasterList {
   const ci = new pkijs.ContentInfo({ schema: derNode(bytes, 'master list') });
   if (ci.contentType !== OID.signedData) throw trustError('NOT_PKI', 'the file is CMS but not SignedData', 'tệp là CMS nhưng không phải SignedData');
   const sd = new pkijs.SignedData({ schema: ci.content });

@@ -65,7 +65,7 @@ function splitName(p: Person): { surname: string; givenNames: string } {
   return { surname: words[0] ?? '', givenNames: words.slice(1).join(' ') };
 }
 
-export function validatePerson(p: Person): void {
+function validatePerson(p: Person): void {
   if (p.profile !== 'cccd' && p.profile !== 'passport') throw badPerson('profile must be "cccd" or "passport"');
   for (const k of ['dateOfBirth', 'dateOfExpiry'] as const) {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(p[k])) throw badPerson(`${k} must be YYYY-MM-DD`);

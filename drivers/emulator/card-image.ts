@@ -14,7 +14,7 @@ export interface ChipProfile {
   refuseMfSelect: boolean;
 }
 
-export interface CardSecrets {
+interface CardSecrets {
   /** Card Access Number, printed on the card (CCCD: last 6 digits of the ID number). */
   can?: string;
   /** PKCS#8 DER of the Active Authentication key (DG15 holds its public half). */

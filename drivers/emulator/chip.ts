@@ -15,7 +15,7 @@ import { type SecurityInfo, parseCardAccess, parseDg14 } from '../emrtd/security
 import { SecureMessaging } from '../emrtd/secure-messaging.js';
 import { type CardImage, DEFAULT_LATENCY, type LatencyModel, modelledMs } from './card-image.js';
 
-export interface ChipOptions {
+interface ChipOptions {
   random?: Random;
   latency?: LatencyModel;
 }

@@ -5,7 +5,7 @@
 import jpeg from 'jpeg-js';
 import { prng } from './prng.js';
 
-export interface SyntheticFaceOptions {
+interface SyntheticFaceOptions {
   width?: number;
   height?: number;
   /** JPEG quality 1-100. */

@@ -12,7 +12,7 @@ import { IdkError } from '../../core/errors.js';
 import { OID_CSCA_MASTER_LIST, signCms, type CmsSigner } from '../emrtd/sod.js';
 
 export type KeyAlgorithm = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-pss-2048' | 'rsa-3072';
-export type AaKeyKind = 'rsa-1024' | 'rsa-2048' | 'ecdsa-p256';
+type AaKeyKind = 'rsa-1024' | 'rsa-2048' | 'ecdsa-p256';
 
 export interface Csca {
   certificate: Uint8Array;
@@ -26,7 +26,7 @@ export interface DocumentSigner extends CmsSigner {
   keyAlgorithm: KeyAlgorithm;
 }
 
-export interface TestPki {
+interface TestPki {
   csca: Csca;
   ds: DocumentSigner;
   /** Optional extras written beside the keys when present. */
@@ -34,7 +34,7 @@ export interface TestPki {
   masterList?: Uint8Array;
 }
 
-export interface CreateCscaOptions {
+interface CreateCscaOptions {
   /** ISO 3166-1 alpha-2, as certificates spell the country: 'VN' for VNM. */
   country: string;
   commonName?: string;
@@ -45,7 +45,7 @@ export interface CreateCscaOptions {
   serial?: bigint;
 }
 
-export interface IssueSignerOptions {
+interface IssueSignerOptions {
   commonName?: string;
   keyAlgorithm?: KeyAlgorithm;
   notBefore?: Date;
@@ -55,7 +55,7 @@ export interface IssueSignerOptions {
   documentTypes?: string[];
 }
 
-export interface IssueCrlOptions {
+interface IssueCrlOptions {
   thisUpdate?: Date;
   nextUpdate?: Date;
   crlNumber?: bigint;

@@ -8,9 +8,9 @@ import type { SoftwareChip } from './chip.js';
 
 export const VPCD_PORT = 35963;
 /** A contactless card's ATR per PC/SC Part 3 with no historical bytes (T=1). */
-export const CONTACTLESS_ATR = Uint8Array.of(0x3b, 0x80, 0x80, 0x01, 0x01);
+const CONTACTLESS_ATR = Uint8Array.of(0x3b, 0x80, 0x80, 0x01, 0x01);
 
-export interface VpcdOptions {
+interface VpcdOptions {
   host?: string;
   port?: number;
   atr?: Uint8Array;

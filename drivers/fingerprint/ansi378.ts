@@ -6,7 +6,7 @@ import { type AngleCodec, Cursor, type MinutiaeRecord, VERSION_20, FMR_MAGIC, re
 
 const FORMAT = 'ANSI INCITS 378-2004';
 
-export const ansiAngle: AngleCodec = {
+const ansiAngle: AngleCodec = {
   decode: (raw, c) => {
     if (raw > 179) throw c.fail('minutia angle above 179 (units of 2 degrees)', { angle: raw });
     return raw * 2;

@@ -9,7 +9,7 @@
 // Usage pages: HID Usage Tables 1.4 (0x8C bar code scanner, 0x8D scale, 0x8E magnetic stripe
 // reader, 0x20 sensors, 0xF1D0 FIDO alliance, 0xFF00..0xFFFF vendor-defined).
 
-export interface HidDescriptor {
+interface HidDescriptor {
   vendorId: number;
   productId: number;
   usagePage?: number;
@@ -20,7 +20,7 @@ export interface HidDescriptor {
   interface?: number;
 }
 
-export type HidKind =
+type HidKind =
   | 'hid-pos-barcode-scanner'
   | 'hid-pos-scale'
   | 'hid-pos-magstripe-reader'
@@ -29,7 +29,7 @@ export type HidKind =
   | 'keyboard'
   | 'other';
 
-export interface HidClassification {
+interface HidClassification {
   kind: HidKind;
   /** True when idkiosk drives it (HID-POS bar code scanners, through drivers/qr/hid-pos.ts). */
   supported: boolean;
@@ -40,7 +40,7 @@ export interface HidClassification {
 }
 
 /** USB vendor IDs of fingerprint-reader makers (USB-IF assigned; as listed in the public usb.ids database). */
-export const FINGERPRINT_VENDORS: Readonly<Record<number, string>> = {
+const FINGERPRINT_VENDORS: Readonly<Record<number, string>> = {
   0x05ba: 'DigitalPersona',
   0x06cb: 'Synaptics',
   0x08ff: 'AuthenTec',

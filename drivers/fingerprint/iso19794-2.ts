@@ -6,7 +6,7 @@ import { type AngleCodec, Cursor, type MinutiaeRecord, VERSION_20, FMR_MAGIC, re
 
 const FORMAT = 'ISO/IEC 19794-2:2005';
 
-export const isoAngle: AngleCodec = {
+const isoAngle: AngleCodec = {
   decode: (raw) => (raw * 360) / 256,
   encode: (deg) => Math.round((((deg % 360) + 360) % 360) * 256 / 360) % 256,
 };

@@ -9,9 +9,9 @@
 // blocks of type (2), length (2, counting these 4 bytes), data.
 import { IdkError } from '../../core/errors.js';
 
-export type MinutiaType = 'other' | 'ending' | 'bifurcation';
+type MinutiaType = 'other' | 'ending' | 'bifurcation';
 
-export interface Minutia {
+interface Minutia {
   type: MinutiaType;
   x: number;
   y: number;
@@ -21,13 +21,13 @@ export interface Minutia {
   quality: number;
 }
 
-export interface ExtendedBlock {
+interface ExtendedBlock {
   /** 0x0001 ridge counts, 0x0002 cores and deltas, others vendor-defined. */
   type: number;
   data: Uint8Array;
 }
 
-export interface FingerView {
+interface FingerView {
   /** 0 unknown, 1..10 right thumb .. left little (ISO/ANSI finger position codes). */
   position: number;
   view: number;
@@ -55,7 +55,7 @@ export interface MinutiaeRecord {
 const TYPE_BITS: Record<number, MinutiaType> = { 0: 'other', 1: 'ending', 2: 'bifurcation' };
 const TYPE_CODE: Record<MinutiaType, number> = { other: 0, ending: 1, bifurcation: 2 };
 
-export function templateError(format: string, why: string, detail?: Record<string, unknown>): IdkError {
+function templateError(format: string, why: string, detail?: Record<string, unknown>): IdkError {
   return new IdkError(
     'FP_TEMPLATE_MALFORMED',
     {
@@ -136,7 +136,7 @@ export function readRecordBody(c: Cursor, size: number, angle: AngleCodec) {
   return { equipment: { compliance: eq >> 12, id: eq & 0x0fff }, width, height, resolutionX, resolutionY, views };
 }
 
-export function readView(c: Cursor, width: number, height: number, angle: AngleCodec): FingerView {
+function readView(c: Cursor, width: number, height: number, angle: AngleCodec): FingerView {
   const position = c.u8('finger position');
   if (position > 10) throw c.fail('finger position above 10', { position });
   const vi = c.u8('view/impression');

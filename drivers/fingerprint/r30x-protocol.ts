@@ -11,13 +11,13 @@
 // of the PID, both length bytes and every payload byte.
 import { type ErrorCode, IdkError, type Messages } from '../../core/errors.js';
 
-export const START_CODE = 0xef01;
+const START_CODE = 0xef01;
 export const DEFAULT_ADDRESS = 0xffffffff;
 export const DEFAULT_PASSWORD = 0;
 export const DEFAULT_BAUD = 57600;
 
 export const PID = { command: 0x01, data: 0x02, ack: 0x07, endData: 0x08 } as const;
-export type Pid = (typeof PID)[keyof typeof PID];
+type Pid = (typeof PID)[keyof typeof PID];
 
 /** Instruction codes (the first payload byte of a command packet). */
 export const INS = {
@@ -61,7 +61,7 @@ export const INS = {
 export type Instruction = (typeof INS)[keyof typeof INS];
 
 /** Largest payload a well-formed packet carries: a 256-byte data packet (packet size code 3). */
-export const MAX_PAYLOAD = 256;
+const MAX_PAYLOAD = 256;
 const HEADER = 9; // start(2) + address(4) + PID(1) + length(2)
 
 export interface Packet {
@@ -343,7 +343,7 @@ export interface SystemParameters {
   baudRate: number;
 }
 
-export const PACKET_SIZES = [32, 64, 128, 256] as const;
+const PACKET_SIZES = [32, 64, 128, 256] as const;
 
 export function parseSysPara(data: Uint8Array): SystemParameters {
   const v = needs(data, 16, 'ReadSysPara');

@@ -41,7 +41,7 @@ export interface ByteLink {
   close(): Promise<void>;
 }
 
-export interface SensorOptions {
+interface SensorOptions {
   /** Sensor address (factory default 0xFFFFFFFF). */
   address?: number;
   /** Handshake password (factory default 0). */
@@ -52,12 +52,12 @@ export interface SensorOptions {
   retries?: number;
 }
 
-export interface OpenOptions extends SensorOptions {
+interface OpenOptions extends SensorOptions {
   path: string;
   baudRate?: number;
 }
 
-export interface Ack {
+interface Ack {
   code: number;
   data: Uint8Array;
 }
@@ -69,7 +69,7 @@ export interface CaptureOptions {
   pollMs?: number;
 }
 
-export interface MatchResult {
+interface MatchResult {
   matched: boolean;
   /** The sensor's own score (vendor scale; R307's sensor threshold is about 50 at level 3). */
   score: number;

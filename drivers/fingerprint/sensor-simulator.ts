@@ -24,14 +24,14 @@ import {
   packetBytes,
 } from './r30x-protocol.js';
 
-export interface SimFinger {
+interface SimFinger {
   /** Who and which finger, e.g. "person-a/right-index"; never a real person. */
   id: string;
   /** good (default) | messy (Img2Tz 0x06) | few-features (0x07) | bad-image (GenImg 0x03). */
   quality?: 'good' | 'messy' | 'few-features' | 'bad-image';
 }
 
-export interface SimulatorOptions {
+interface SimulatorOptions {
   address?: number;
   password?: number;
   capacity?: number;
@@ -45,7 +45,7 @@ export interface SimulatorOptions {
 const TAG = utf8.encode('SIMT');
 const SCORE_PASS = 50;
 
-export class SensorSimulator {
+class SensorSimulator {
   /** What lies on the glass now; null = nothing. */
   finger: SimFinger | null = null;
   /** Fingers placed for the next GenImg calls, in order, before `finger` is used. */

@@ -7,7 +7,7 @@
 import type { ContextInterface } from 'smartcard';
 import { libraryMissing, pcscError } from './errors.js';
 
-export type Binding = typeof import('smartcard');
+type Binding = typeof import('smartcard');
 export type { CardInterface as NativeCard, ContextInterface as NativeContext, ReaderInterface as NativeReader } from 'smartcard';
 
 let loaded: Promise<Binding> | undefined;

@@ -4,7 +4,7 @@
 import { IdkError } from '../../core/errors.js';
 
 /** How far a read got when it stopped: what the clerk is told and what resume continues from. */
-export interface ReadProgress {
+interface ReadProgress {
   /** Files read completely. */
   files?: string[];
   /** The file being read when the card left, and how much of it had arrived. */
@@ -14,7 +14,7 @@ export interface ReadProgress {
   apdus?: number;
 }
 
-export function pcscdNotRunning(cause?: unknown): IdkError {
+function pcscdNotRunning(cause?: unknown): IdkError {
   return new IdkError(
     'PCSCD_NOT_RUNNING',
     {
@@ -75,7 +75,7 @@ export function readerUnplugged(reader: string, progress?: ReadProgress): IdkErr
   );
 }
 
-export function readerBusy(reader: string): IdkError {
+function readerBusy(reader: string): IdkError {
   return new IdkError(
     'READER_BUSY',
     {
@@ -127,7 +127,7 @@ export function cardRemovedDuringRead(progress?: ReadProgress, cause?: unknown):
   );
 }
 
-export function cardReset(reader: string): IdkError {
+function cardReset(reader: string): IdkError {
   return new IdkError(
     'CARD_RESET',
     {
@@ -172,7 +172,7 @@ function otherFailure(message: string, cause: unknown): IdkError {
 }
 
 /** Where the failure happened, for the message and the detail. */
-export interface FailureContext {
+interface FailureContext {
   reader?: string;
   readers?: string[];
   progress?: ReadProgress;

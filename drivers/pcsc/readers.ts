@@ -6,7 +6,7 @@ import { IdkError } from '../../core/errors.js';
 import { type NativeContext, STATE, openContext } from './binding.js';
 import { noCard, noReader, pcscError } from './errors.js';
 
-export interface ReaderInfo {
+interface ReaderInfo {
   name: string;
   /** A card is in the field (or in the slot). */
   present: boolean;

@@ -18,16 +18,16 @@ export function documentNumberFromIdNumber(idNumber: string): string {
   return idNumber.slice(3);
 }
 
-export type Law = 'law-59-2014' | 'law-26-2023';
+type Law = 'law-59-2014' | 'law-26-2023';
 
 /** Renewal ages: Law 59/2014/QH13 art. 21(1); Law 26/2023/QH15 art. 21(1). */
-export const RENEWAL_AGES: Record<Law, readonly number[]> = {
+const RENEWAL_AGES: Record<Law, readonly number[]> = {
   'law-59-2014': [25, 40, 60],
   'law-26-2023': [14, 25, 40, 60],
 };
 
 /** Law 26/2023/QH15 takes effect on 2024-07-01 (art. 46); cards issued from then follow it. */
-export const LAW_2023_FROM = '2024-07-01';
+const LAW_2023_FROM = '2024-07-01';
 
 /** The grace window of art. 21(2) of both laws: a card issued within 2 years before a renewal age lasts to the next one. */
 const GRACE_YEARS = 2;

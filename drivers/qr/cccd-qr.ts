@@ -26,7 +26,7 @@ export interface CccdQr {
 }
 
 /** Real CCCD QR texts are 100-300 characters; anything this long is not one. */
-export const MAX_QR_TEXT = 1024;
+const MAX_QR_TEXT = 1024;
 const MAX_FIELDS = 16;
 const FIELDS = 7;
 
@@ -49,7 +49,7 @@ function truncated(fields: number): IdkError {
 }
 
 /** `what` names the field, never its value: QR text is personal data and must not reach logs. */
-export function malformedQr(whatEn: string, whatVi: string, detail?: Record<string, unknown>): IdkError {
+function malformedQr(whatEn: string, whatVi: string, detail?: Record<string, unknown>): IdkError {
   return new IdkError(
     'QR_MALFORMED',
     {
@@ -100,7 +100,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
 const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
 /** ddmmyyyy to ISO 8601, or null when not a calendar date in 1900..2199. */
-export function ddmmyyyyToIso(s: string): string | null {
+function ddmmyyyyToIso(s: string): string | null {
   const m = /^(\d{2})(\d{2})(\d{4})$/.exec(s);
   if (!m) return null;
   const d = Number(m[1]);
@@ -112,7 +112,7 @@ export function ddmmyyyyToIso(s: string): string | null {
   return `${m[3]}-${m[2]}-${m[1]}`;
 }
 
-export function isoToDdmmyyyy(iso: string): string {
+function isoToDdmmyyyy(iso: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
   if (!m) throw malformedQr('date is not YYYY-MM-DD', 'ngày không theo dạng YYYY-MM-DD');
   return `${m[3]}${m[2]}${m[1]}`;
@@ -135,7 +135,7 @@ function idNumberConsistency(id: string, dob: string, sex: 'Nam' | 'Nữ'): stri
 const NAME = /^[\p{L}\p{M}]+(?:[ '-][\p{L}\p{M}]+)*$/u;
 
 /** Does this text present itself as a CCCD QR (12 digits then '|')? Used to tell foreign codes apart. */
-export function looksLikeCccdQr(text: string): boolean {
+function looksLikeCccdQr(text: string): boolean {
   return /^\d{12}\|/.test(text);
 }
 
@@ -179,7 +179,7 @@ export function parseCccdQr(input: string): CccdQr {
   };
 }
 
-export interface CccdQrInput {
+interface CccdQrInput {
   idNumber: string;
   oldIdNumber?: string | null;
   fullName: string;
@@ -198,7 +198,7 @@ export function buildCccdQr(p: CccdQrInput): string {
     .normalize('NFC');
 }
 
-export type QrMeaning =
+type QrMeaning =
   | { kind: 'cccd'; text: string; cccd: CccdQr }
   | { kind: 'url'; text: string }
   | { kind: 'text'; text: string };

@@ -33,7 +33,7 @@ export interface DecodedCode {
 }
 
 /** The symbologies a kiosk meets: the CCCD QR, VNeID QR codes, and 2D codes on travel documents. */
-export const FORMATS = [BarcodeFormat.QR_CODE, BarcodeFormat.DATA_MATRIX, BarcodeFormat.PDF_417, BarcodeFormat.AZTEC];
+const FORMATS = [BarcodeFormat.QR_CODE, BarcodeFormat.DATA_MATRIX, BarcodeFormat.PDF_417, BarcodeFormat.AZTEC];
 
 function badFrame(why: string, cause?: unknown): IdkError {
   return new IdkError('BAD_IMAGE', { vi: `Ảnh không hợp lệ: ${why}.`, en: `Invalid image: ${why}.` }, cause === undefined ? undefined : { cause });
@@ -102,7 +102,7 @@ export class BarcodeDecoder {
   }
 }
 
-export interface FrameStats {
+interface FrameStats {
   /** Mean luma 0-255. */
   mean: number;
   /** Share of pixels at 250 or above. */

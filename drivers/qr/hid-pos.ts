@@ -10,12 +10,12 @@ import { IdkError } from '../../core/errors.js';
 import { qrBytesToText } from './cccd-qr.js';
 
 export const HID_POS_USAGE_PAGE = 0x8c;
-export const SCANNED_DATA_REPORT_ID = 0x02;
+const SCANNED_DATA_REPORT_ID = 0x02;
 const DATA_OFFSET = 5;
 const DATA_MAX = 56;
 const CONTINUED_BYTE = 63;
 
-export interface HidPosReport {
+interface HidPosReport {
   /** AIM symbology identifier, e.g. ']Q1' for QR Code. */
   symbology: string;
   data: Uint8Array;
@@ -90,7 +90,7 @@ export class HidPosAssembler {
   }
 }
 
-export interface HidDeviceInfo {
+interface HidDeviceInfo {
   vendorId: number;
   productId: number;
   path?: string;

@@ -4,7 +4,7 @@
 // runs the decode in a worker; Node tests and the benchmark feed it directly.
 import { type DecodedCode, type QualityHint, type RgbaFrame, BarcodeDecoder, frameStats, luminance, motion, qualityHints } from './decode.js';
 
-export interface ScanLoopOptions {
+interface ScanLoopOptions {
   /** Share of one core the decoder may use on average (0-1); the rest is the UI's. */
   maxDuty?: number;
   /** The same text is reported again only after this long without seeing it. */
@@ -14,9 +14,9 @@ export interface ScanLoopOptions {
   now?: () => number;
 }
 
-export type ScanEvent = { kind: 'code'; code: DecodedCode } | { kind: 'hints'; hints: QualityHint[] };
+type ScanEvent = { kind: 'code'; code: DecodedCode } | { kind: 'hints'; hints: QualityHint[] };
 
-export interface ScanDecoder {
+interface ScanDecoder {
   decode(frame: RgbaFrame): { code: DecodedCode | null; hints: QualityHint[] };
 }
 
@@ -35,7 +35,7 @@ export class FrameDecoder implements ScanDecoder {
   }
 }
 
-export interface LoopStats {
+interface LoopStats {
   offered: number;
   decoded: number;
   skipped: number;

@@ -4,7 +4,7 @@
 import { IdkError } from '../../core/errors.js';
 import { qrBytesToText } from './cccd-qr.js';
 
-export interface FramingOptions {
+interface FramingOptions {
   /** 'line': CR, LF or CR LF ends a code (the factory default of most scanners); else these exact bytes. */
   suffix?: 'line' | Uint8Array;
   /** Bytes every code starts with (configured on the scanner), stripped; a code without them is an error. */
@@ -120,7 +120,7 @@ export class ScanFramer {
   }
 }
 
-export interface SerialScannerOptions extends FramingOptions {
+interface SerialScannerOptions extends FramingOptions {
   path: string;
   baudRate?: number;
   /** A partial code older than this is dropped as incomplete (ms). */

@@ -18,7 +18,7 @@ export interface ApiError {
 
 // ---------------------------------------------------------------- state
 
-export type ReaderStatus = 'no-driver' | 'no-reader' | 'empty' | 'card';
+type ReaderStatus = 'no-driver' | 'no-reader' | 'empty' | 'card';
 
 export interface ReaderView {
   name: string;
@@ -168,7 +168,7 @@ export interface StatusView {
 export type AccessKeyInput = { kind: 'can'; can: string } | { kind: 'mrz'; documentNumber: string; dateOfBirth: string; dateOfExpiry: string };
 
 /** Each request: its params and its result. */
-export interface Requests {
+interface Requests {
   /** First call of a page: everything needed to draw. */
   hello: { params: Record<string, never>; result: { state: KioskState; settings: SettingsView; version: string; qrSources: QrScannerSource[] } };
   accessKey: { params: AccessKeyInput; result: { accepted: true } };
@@ -206,7 +206,7 @@ export interface Events {
   state: KioskState;
   settings: SettingsView;
 }
-export type EventName = keyof Events;
+type EventName = keyof Events;
 export type ApiEvent = { [E in EventName]: { event: E; data: Events[E] } }[EventName];
 
 // ---------------------------------------------------------------- wire frames (WebSocket)

@@ -13,7 +13,7 @@ export interface IpcMainLike {
   removeHandler(channel: string): void;
 }
 
-export interface WebContentsLike {
+interface WebContentsLike {
   send(channel: string, ...args: unknown[]): void;
   isDestroyed(): boolean;
 }

@@ -78,7 +78,7 @@ const accessKey: Check<Params<'accessKey'>> = (v, path) => {
 const session = str(/^[A-Za-z0-9_-]{16,64}$/, 64);
 const cameraPurpose = oneOf(['qr', 'face'] as const);
 /** A 640x480 JPEG grab is 30-80 KB; twice that in base64 leaves room for a better camera (ws-server's maxPayload allows it). */
-export const MAX_FRAME_BASE64 = 400_000;
+const MAX_FRAME_BASE64 = 400_000;
 
 const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   hello: none,

@@ -10,7 +10,7 @@ import type { ServerFrame } from './contract.js';
 import { type ApiHost, dispatch } from './dispatch.js';
 import { parseClientFrame } from './validate.js';
 
-export interface WsApiOptions {
+interface WsApiOptions {
   token: string;
   /** The origin of the pages this host serves, e.g. http://127.0.0.1:8080 */
   origin: string;
@@ -26,7 +26,7 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /** Why an upgrade is refused, or undefined when it may proceed. */
-export function refuseUpgrade(req: IncomingMessage, o: WsApiOptions): string | undefined {
+function refuseUpgrade(req: IncomingMessage, o: WsApiOptions): string | undefined {
   const url = new URL(req.url ?? '/', o.origin);
   if (url.pathname !== (o.path ?? WS_PATH)) return 'path';
   if (req.headers.host !== new URL(o.origin).host) return 'host';

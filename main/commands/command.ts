@@ -1,7 +1,7 @@
 // What every CLI command module provides; cli.ts only dispatches to them.
 import type { Lang } from '../../core/errors.js';
 
-export interface CommandContext {
+interface CommandContext {
   lang: Lang;
 }
 

@@ -7,7 +7,7 @@ import { BarcodeDecoder, HINT_TEXT, frameStats, loadImageFile, luminance, qualit
 import type { Command } from './command.js';
 
 /** The `qr --json` object of DESIGN.md. */
-export type QrOutput =
+type QrOutput =
   | {
       kind: 'cccd';
       text: string;
@@ -25,7 +25,7 @@ export type QrOutput =
     }
   | { kind: 'url' | 'text'; text: string; format?: string };
 
-export function describeQr(text: string, format?: string): QrOutput {
+function describeQr(text: string, format?: string): QrOutput {
   const m = classifyQrText(text);
   const f = format === undefined ? {} : { format };
   if (m.kind !== 'cccd') return { kind: m.kind, text: m.text, ...f };

@@ -15,7 +15,7 @@ import { type Kiosk, kioskFor } from '../kiosk/kiosk.js';
 import { demoCard, packageRoot } from '../paths.js';
 import type { Command } from './command.js';
 
-export interface StartOptions {
+interface StartOptions {
   headless: boolean;
   port: number;
   card?: string;
@@ -39,7 +39,7 @@ export interface StartOptions {
 }
 
 /** The Electron binary, when `npm ci` was allowed to fetch it; undefined otherwise. */
-export function electronBinary(): string | undefined {
+function electronBinary(): string | undefined {
   try {
     const p = createRequire(import.meta.url)('electron') as unknown;
     return typeof p === 'string' && existsSync(p) ? p : undefined;

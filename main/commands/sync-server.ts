@@ -12,7 +12,7 @@ import { PostgresServerStore } from '../../offline-cache/sync/server-store-postg
 import type { Command } from './command.js';
 import { defaultServerDir } from '../paths.js';
 
-export async function openServerStore(db: string): Promise<ServerStore> {
+async function openServerStore(db: string): Promise<ServerStore> {
   return /^postgres(ql)?:\/\//.test(db) ? PostgresServerStore.open(db) : new SqliteServerStore(db);
 }
 

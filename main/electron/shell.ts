@@ -13,9 +13,9 @@ import type { ApiHost } from '../api/dispatch.js';
 import { type IpcMainLike, attachIpcApi } from '../api/ipc.js';
 import { type AssetRoots, contentSecurityPolicy, defaultRoots, resolveAsset, securityHeaders } from '../host/assets.js';
 
-export const SCHEME = 'app';
-export const APP_HOST = 'idkiosk';
-export const APP_ORIGIN = `${SCHEME}://${APP_HOST}`;
+const SCHEME = 'app';
+const APP_HOST = 'idkiosk';
+const APP_ORIGIN = `${SCHEME}://${APP_HOST}`;
 export const START_URL = `${APP_ORIGIN}/index.html`;
 
 /** The parts of the electron module the shell uses, typed from Electron's own declarations. */
@@ -27,9 +27,9 @@ export interface ElectronApi {
   ipcMain: IpcMainLike;
 }
 
-export type WindowMode = 'kiosk' | 'desk';
+type WindowMode = 'kiosk' | 'desk';
 
-export interface ShellOptions {
+interface ShellOptions {
   mode: WindowMode;
   /** Start with the operating system session (Windows/macOS login items; Linux: see build/). */
   autoStart: boolean;
@@ -90,7 +90,7 @@ export function isEscapeKey(input: Pick<Input, 'key' | 'control' | 'meta' | 'alt
   return false;
 }
 
-export function harden(wc: Pick<WebContents, 'setWindowOpenHandler' | 'on'>, mode: WindowMode): void {
+function harden(wc: Pick<WebContents, 'setWindowOpenHandler' | 'on'>, mode: WindowMode): void {
   wc.setWindowOpenHandler(() => ({ action: 'deny' }));
   // The page never leaves app://idkiosk; links out and redirects are refused.
   wc.on('will-navigate', (event, url) => {
@@ -108,7 +108,7 @@ export function harden(wc: Pick<WebContents, 'setWindowOpenHandler' | 'on'>, mod
 }
 
 /** app://idkiosk/... -> the renderer's files, with the same CSP and headers as the headless host. */
-export async function serveApp(request: { url: string; method: string }, roots: AssetRoots): Promise<Response> {
+async function serveApp(request: { url: string; method: string }, roots: AssetRoots): Promise<Response> {
   const headers = securityHeaders(contentSecurityPolicy());
   if (!isAppUrl(request.url)) return new Response('forbidden', { status: 403, headers });
   if (request.method !== 'GET') return new Response('method not allowed', { status: 405, headers });
@@ -126,7 +126,7 @@ export function registerScheme(e: Pick<ElectronApi, 'protocol'>): void {
   e.protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: false, stream: false } }]);
 }
 
-export interface ShellHandle {
+interface ShellHandle {
   window: InstanceType<ElectronApi['BrowserWindow']>;
   close(): void;
 }

@@ -32,8 +32,8 @@ function packageFile(pkg: string, file: string): string {
   throw new Error(`${pkg}/${file} not installed`);
 }
 
-export const FACE_API_SAMPLES = [1, 2, 3, 4, 5, 6].map((i) => `demo/sample${i}.jpg`);
-export const FACEMATCH_SCREENSHOT = 'assets/screenshot-facematch.jpg';
+const FACE_API_SAMPLES = [1, 2, 3, 4, 5, 6].map((i) => `demo/sample${i}.jpg`);
+const FACEMATCH_SCREENSHOT = 'assets/screenshot-facematch.jpg';
 
 /**
  * The first row of "extracted faces" in human's face-match screenshot: nine crops the
@@ -41,16 +41,16 @@ export const FACEMATCH_SCREENSHOT = 'assets/screenshot-facematch.jpg';
  * by eye to be one man. Tiles are 102 px squares on a 107 px pitch; the lower 18 px carry
  * the screenshot's caption and are left out.
  */
-export const FACEMATCH_TILES: Rect[] = Array.from({ length: 9 }, (_, i) => ({ x: 107 * i + 2, y: 285, width: 100, height: 84 }));
+const FACEMATCH_TILES: Rect[] = Array.from({ length: 9 }, (_, i) => ({ x: 107 * i + 2, y: 285, width: 100, height: 84 }));
 
 export function loadPackageImage(pkg: '@vladmandic/face-api' | '@vladmandic/human', file: string): Frame {
   return decodeJpeg(new Uint8Array(readFileSync(packageFile(pkg, file))));
 }
 
 /** About 15 KB for a 240x320 RGB portrait, as on CCCD and passport chips. */
-export const CHIP_J2K_RATIO = 15;
+const CHIP_J2K_RATIO = 15;
 
-export async function chipPortrait(source: Frame, face: Rect): Promise<{ bytes: Uint8Array; frame: Frame }> {
+async function chipPortrait(source: Frame, face: Rect): Promise<{ bytes: Uint8Array; frame: Frame }> {
   // ICAO 9303 full-frontal proportions: head about half the width, a little above centre.
   const w = face.width * 2;
   const h = (w * 4) / 3;
@@ -63,7 +63,7 @@ export async function chipPortrait(source: Frame, face: Rect): Promise<{ bytes: 
 }
 
 /** The face, about 200 px wide, in the middle of a 640x480 frame as a kiosk camera sees it. */
-export function liveFrame(source: Frame, face: Rect): Frame {
+function liveFrame(source: Frame, face: Rect): Frame {
   const side = face.width * 2.2;
   const crop = cropFrame(source, { x: face.x + face.width / 2 - side / 2, y: face.y + face.height / 2 - side / 2, width: side, height: side });
   const scale = 440 / side;

@@ -25,7 +25,7 @@ export const ATTACK_TYPES = [
 export type AttackType = (typeof ATTACK_TYPES)[number];
 
 /** Camera path of the kiosk: the page sends JPEG at quality 0.85 (docs/face.md), for bona fide and attack alike. */
-export const CAMERA_JPEG_QUALITY = 85;
+const CAMERA_JPEG_QUALITY = 85;
 
 export function cameraJpeg(frame: Frame): Frame {
   return decodeJpeg(encodeJpeg(frame, CAMERA_JPEG_QUALITY));
@@ -47,7 +47,7 @@ function mapPixels(frame: Frame, f: (r: number, g: number, b: number, x: number,
   return makeFrame(frame.width, frame.height, out);
 }
 
-export function gaussianBlur(frame: Frame, sigma: number): Frame {
+function gaussianBlur(frame: Frame, sigma: number): Frame {
   const r = Math.max(1, Math.ceil(3 * sigma));
   const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
   const sum = k.reduce((a, b) => a + b, 0);
@@ -77,13 +77,13 @@ export function gaussianBlur(frame: Frame, sigma: number): Frame {
   return makeFrame(w, h, out);
 }
 
-export function resample(frame: Frame, factor: number): Frame {
+function resample(frame: Frame, factor: number): Frame {
   const small = resizeFrame(frame, Math.max(8, Math.round(frame.width * factor)), Math.max(8, Math.round(frame.height * factor)));
   return resizeFrame(small, frame.width, frame.height);
 }
 
 /** Paper: blacks lifted and whites dimmed (ink and paper white), a gamma, colours faded toward grey. */
-export function printTone(frame: Frame, lo: number, hi: number, gamma: number, saturation: number): Frame {
+function printTone(frame: Frame, lo: number, hi: number, gamma: number, saturation: number): Frame {
   return mapPixels(frame, (r, g, b) => {
     const y = 0.299 * r + 0.587 * g + 0.114 * b;
     const tone = (v: number): number => lo + (hi - lo) * Math.pow(Math.max(0, y + saturation * (v - y)) / 255, gamma);
@@ -92,7 +92,7 @@ export function printTone(frame: Frame, lo: number, hi: number, gamma: number, s
 }
 
 /** A screen's white point and backlight: per-channel gains and a raised black level. */
-export function colourCast(frame: Frame, gains: [number, number, number], black: number): Frame {
+function colourCast(frame: Frame, gains: [number, number, number], black: number): Frame {
   return mapPixels(frame, (r, g, b) => [black + r * gains[0] * (1 - black / 255), black + g * gains[1] * (1 - black / 255), black + b * gains[2] * (1 - black / 255)]);
 }
 
@@ -100,7 +100,7 @@ export function colourCast(frame: Frame, gains: [number, number, number], black:
  * A screen's RGB stripe subpixels and dark gaps between pixel rows, at a pitch that is not a
  * whole number of camera pixels, so the grid beats against the sensor into moiré bands.
  */
-export function screenDoor(frame: Frame, pitch: number, angle: number, depth: number): Frame {
+function screenDoor(frame: Frame, pitch: number, angle: number, depth: number): Frame {
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
   const gain = 1 / (1 - depth * 0.55);
@@ -183,7 +183,7 @@ function background(width: number, height: number, rnd: () => number): Frame {
  * The picture shrunk into the camera view with a margin (white paper) or bezel (black phone)
  * around it, in front of a room. `scale` is the picture's width relative to the frame.
  */
-export function borderOnBackground(frame: Frame, scale: number, margin: number, edge: [number, number, number], rnd: () => number): Frame {
+function borderOnBackground(frame: Frame, scale: number, margin: number, edge: [number, number, number], rnd: () => number): Frame {
   const { width: w, height: h } = frame;
   const pw = Math.round(w * scale);
   const ph = Math.round(h * scale);

@@ -16,18 +16,18 @@ import { pixelCentred } from '../verify/face/geometry.js';
 import { buildEvalSet, type EvalFace } from './face-set.js';
 import { ATTACK_TYPES, type AttackType, cameraJpeg, seedFor, simulateAttack } from './liveness-attacks.js';
 
-export const PAD_MODELS = {
+const PAD_MODELS = {
   /** 128x128 RGB in [0,1] -> sigmoid, high = "real"; graph says generatedBy kaggle.com/anku420/fake-face-detection. */
   antispoof: 'models/antispoof.json',
   /** 32x32 RGB in [0,1] -> softmax of 2, human reads [0] as "live"; graph says generatedBy github.com/leokwu/livenessnet. */
   liveness: 'models/liveness.json',
 } as const;
 
-export type PadModelName = keyof typeof PAD_MODELS;
+type PadModelName = keyof typeof PAD_MODELS;
 export const PAD_MODEL_NAMES = Object.keys(PAD_MODELS) as PadModelName[];
 
 /** `minConfidence` of human's demo/faceid: it accepts `real` and `live` at or above this. */
-export const HUMAN_DEMO_THRESHOLD = 0.6;
+const HUMAN_DEMO_THRESHOLD = 0.6;
 
 /** human crops the face at this size for its mesh, then each model resizes that crop (src/face/facemesh.ts, antispoof.ts). */
 const HUMAN_FACE_CROP = 192;
@@ -91,7 +91,7 @@ export interface PadSample {
   scores: Record<PadModelName, number> | null;
 }
 
-export function attackFrames(f: EvalFace, attacks: readonly AttackType[] = ATTACK_TYPES): { kind: AttackType; frame: Frame }[] {
+function attackFrames(f: EvalFace, attacks: readonly AttackType[] = ATTACK_TYPES): { kind: AttackType; frame: Frame }[] {
   return attacks.map((kind) => ({ kind, frame: simulateAttack(f.live, kind, seedFor(f.id, kind)) }));
 }
 
@@ -130,7 +130,7 @@ export function apcerAtBpcer(bonaFide: number[], attack: number[], bpcer: number
   return { threshold, apcer, bpcerActual: b.filter((s) => s < threshold).length / b.length };
 }
 
-export interface PadRow {
+interface PadRow {
   model: PadModelName;
   attack: AttackType | 'all';
   nBonaFide: number;

@@ -9,7 +9,7 @@ import type { ApiHost } from '../api/dispatch.js';
 import { WS_PATH, attachWebSocketApi } from '../api/ws-server.js';
 import { type AssetRoots, contentSecurityPolicy, defaultRoots, resolveAsset, securityHeaders } from './assets.js';
 
-export interface HostOptions {
+interface HostOptions {
   /** 0: any free port. */
   port?: number;
   roots?: AssetRoots;

@@ -19,7 +19,7 @@ export interface KioskFaceOptions {
   firstFrameMs?: number;
 }
 
-export const DEFAULT_FACE_ATTEMPTS = 60;
+const DEFAULT_FACE_ATTEMPTS = 60;
 export const DEFAULT_FIRST_FRAME_MS = 15_000;
 
 export function cameraFaceStep(feed: CameraFeed, o: KioskFaceOptions): BiometricStep {

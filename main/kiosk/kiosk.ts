@@ -31,7 +31,7 @@ import type { QrDevice, QrSink, StoreStatus } from './parts.js';
 import { type JpegQrDecoder, openQrDecoder } from './qr-scan.js';
 
 
-export interface KioskOptions {
+interface KioskOptions {
   reader: CardReader;
   mode: 'demo' | 'live';
   keySources?: KeySource[];
@@ -56,7 +56,7 @@ export interface KioskOptions {
   progressEveryMs?: number;
 }
 
-export const DEFAULT_PIN = '123456';
+const DEFAULT_PIN = '123456';
 const SESSION_MS = 5 * 60_000;
 
 function hashPin(pin: string, salt: Buffer): Buffer {
@@ -359,7 +359,7 @@ export class Kiosk implements ApiHost, QrSink {
 
 /** A reader that is not there yet: PC/SC lands in drivers/pcsc; until then the screen says so. */
 
-export interface DemoKioskOptions {
+interface DemoKioskOptions {
   card: string;
   /** Open the chip with the CAN of the card folder, as if the clerk had typed it (demo only). */
   autoKey?: boolean;
@@ -401,7 +401,7 @@ export async function demoKiosk(o: DemoKioskOptions): Promise<{ kiosk: Kiosk; re
   return { kiosk, reader };
 }
 
-export interface KioskForOptions {
+interface KioskForOptions {
   card?: string;
   autoKey?: boolean;
   profile?: Profile;

@@ -7,7 +7,7 @@ import { isIdkError } from '../../core/errors.js';
 import { type ScanResult, type SerialScanner, openSerialScanner } from '../../drivers/qr/serial-scanner.js';
 import type { QrDevice, QrSink } from './parts.js';
 
-export interface SerialQrOptions {
+interface SerialQrOptions {
   path: string;
   baudRate?: number;
   /** How often a missing or lost port is tried again (ms). */
@@ -15,7 +15,7 @@ export interface SerialQrOptions {
   log?: (line: string) => void;
 }
 
-export interface SerialQrScanner extends QrDevice {
+interface SerialQrScanner extends QrDevice {
   close(): Promise<void>;
 }
 

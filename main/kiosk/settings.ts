@@ -13,12 +13,12 @@ import { writeFileDurably } from '../../offline-cache/atomic-file.js';
 
 export const SETTINGS_FILE = 'settings.json';
 
-export interface PinHash {
+interface PinHash {
   salt: Buffer;
   hash: Buffer;
 }
 
-export interface Persisted {
+interface Persisted {
   settings: Partial<SettingsView>;
   pin?: PinHash;
 }
@@ -68,7 +68,7 @@ export function parseSettings(text: string): { value: Persisted; problems: strin
   return { value: pin ? { settings, pin } : { settings }, problems };
 }
 
-export function serializeSettings(p: { settings: SettingsView; pin: PinHash }): string {
+function serializeSettings(p: { settings: SettingsView; pin: PinHash }): string {
   const { lang, profile, idleSeconds, station } = p.settings;
   return JSON.stringify({ v: 1, settings: { lang, profile, idleSeconds, station }, pin: { salt: p.pin.salt.toString('base64'), hash: p.pin.hash.toString('base64') } }, null, 2) + '\n';
 }

@@ -9,7 +9,7 @@ import { type VerificationRecord, type Who, verificationEvent } from '../verify/
 import { qrAgreement, verdict } from '../verify/policy.js';
 import type { ReadOutcome } from './run-read.js';
 
-export interface RecordOptions extends Who {
+interface RecordOptions extends Who {
   dataDir?: string;
   store?: Omit<StoreOptions, 'dataDir'>;
 }

@@ -36,7 +36,7 @@ export interface ReadArgs {
 }
 
 /** The key the arguments give: exactly one of --mrz, --can, --qr (a QR's candidates are tried in order). */
-export function cardKeyFrom(args: Pick<ReadArgs, 'mrz' | 'can' | 'qr'>): CardKey {
+function cardKeyFrom(args: Pick<ReadArgs, 'mrz' | 'can' | 'qr'>): CardKey {
   const given = [args.mrz, args.can, args.qr].filter((x) => x !== undefined).length;
   if (given !== 1) {
     throw usageError(

@@ -4,7 +4,7 @@ import type { Lang } from '../../core/errors.js';
 import type { ReadReport } from '../verify/report.js';
 import { authenticityLevel } from '../verify/policy.js';
 
-export function viDate(iso: string | null | undefined): string {
+function viDate(iso: string | null | undefined): string {
   if (!iso) return '—';
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
   return m ? `${m[3]}/${m[2]}/${m[1]}` : iso;

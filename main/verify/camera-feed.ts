@@ -19,7 +19,7 @@ export function cameraError(code: CameraErrorCode | 'CAMERA_NO_FRAMES'): IdkErro
   return new IdkError(code, m);
 }
 
-export interface CameraFeedOptions {
+interface CameraFeedOptions {
   /** How long next() waits for a first frame before giving up with CAMERA_NO_FRAMES (a screen that never opened). */
   firstFrameMs?: number;
 }

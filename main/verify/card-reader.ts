@@ -35,7 +35,7 @@ export interface KeySource {
 /** A typed (or demo) key, or the candidates from one scanned QR, tried in `openWithQrKeys`' order. */
 export type CardKey = AccessKey | { kind: 'qr'; keys: QrAccess; source: QrSource };
 
-export interface ReadCardOptions {
+interface ReadCardOptions {
   /** Use PACE when the chip offers it (default); false forces BAC. */
   preferPace?: boolean;
   onProgress?: (p: Progress & { done: number; of: number }) => void;
@@ -49,7 +49,7 @@ export interface ReadCardOptions {
   signal?: AbortSignal;
 }
 
-export interface CardRead {
+interface CardRead {
   raw: ResumedDocument;
   /** When a scanned QR opened the chip: its keys, where it came from, and which of them worked. */
   qr?: { keys: QrAccess; source: QrSource; openedWith: OpenedWith };
@@ -60,7 +60,7 @@ function notBack(): IdkError {
 }
 
 /** Resolves once a card is on the reader; rejects with NO_CARD after `withinMs`, or with the signal's reason. */
-export function cardPresent(reader: CardReader, withinMs: number, signal?: AbortSignal): Promise<void> {
+function cardPresent(reader: CardReader, withinMs: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason as Error);
     if (reader.status() === 'card') return resolve();

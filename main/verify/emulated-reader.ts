@@ -6,7 +6,7 @@ import { type CardImage, DEFAULT_LATENCY, type LatencyModel } from '../../driver
 import { SoftwareChip, cardRemoved } from '../../drivers/emulator/chip.js';
 import type { CardReader, KeySource } from './card-reader.js';
 
-export interface EmulatedReaderOptions {
+interface EmulatedReaderOptions {
   name?: string;
   /** null: answer at once (tests); default: wait as a real chip would. */
   latency?: LatencyModel | null;

@@ -32,7 +32,7 @@ export interface Who {
  * What the event keeps of the biometric check: method, matcher, score, threshold, decision,
  * quality codes and whether liveness was checked (never image, template or embedding).
  */
-export function biometricRecord(b: BiometricView): BiometricRecord | undefined {
+function biometricRecord(b: BiometricView): BiometricRecord | undefined {
   // Why no comparison ran (FACE_SKIPPED by staff, CAMERA_NONE, NO_FACE…) is an audit fact, kept as a code beside the quality codes.
   const why = (codes: string[], reason: { code: string } | undefined) => [...new Set([...codes, ...(reason && /^[A-Z_]{1,32}$/.test(reason.code) ? [reason.code] : [])])];
   if (b.status === 'not-available') return b.reason ? { method: 'none', score: null, decision: 'not-available', quality: why([], b.reason) } : undefined;
@@ -49,7 +49,7 @@ export function biometricRecord(b: BiometricView): BiometricRecord | undefined {
  * `PACE-GM+QR-MISMATCH` when the QR disagreed with the chip (why the decision became review).
  * Field names and values stay out: the chip's data is already in the event.
  */
-export function accessRecord(access: string, qr: QrCheckView | undefined): string {
+function accessRecord(access: string, qr: QrCheckView | undefined): string {
   if (!qr) return access;
   return `${access}+QR${qr.mismatches.length > 0 ? '-MISMATCH' : ''}`;
 }

@@ -3,7 +3,7 @@
 // a face could be rebuilt: no image, no landmarks, no embedding.
 import type { Messages } from '../../core/errors.js';
 
-export type FaceDecision =
+type FaceDecision =
   /** Same person: score at or above the threshold. */
   | 'match'
   /** Different person: score below the threshold. */

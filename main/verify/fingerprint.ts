@@ -5,10 +5,10 @@
 import { IdkError, isIdkError } from '../../core/errors.js';
 import type { CaptureOptions, R30xSensor } from '../../drivers/fingerprint/r30x-sensor.js';
 
-export type FingerprintMethod = 'sensor-1:1-template' | 'sensor-1:1-library' | 'sensor-1:n-library';
+type FingerprintMethod = 'sensor-1:1-template' | 'sensor-1:1-library' | 'sensor-1:n-library';
 
 /** A quality note the UI turns into a prompt; codes are the drivers' error codes. */
-export interface QualityNote {
+interface QualityNote {
   code: string;
   vi: string;
   en: string;
@@ -33,7 +33,7 @@ export interface FingerprintResult {
  * R30x modules pass a Match/Search at their own threshold (about 50 at the factory security
  * level 3, per vendor manuals); we hold the score against ours, never lower than the sensor's.
  */
-export const DEFAULT_SENSOR_THRESHOLD = 50;
+const DEFAULT_SENSOR_THRESHOLD = 50;
 
 /** Capture-quality failures: the step is inconclusive and the person can act on the prompt. */
 const QUALITY_CODES = new Set(['FP_NO_FINGER', 'FP_CAPTURE_TIMEOUT', 'FP_IMAGE_FAIL', 'FP_IMAGE_MESSY', 'FP_FEW_FEATURES', 'FP_NO_VALID_IMAGE']);
@@ -62,7 +62,7 @@ async function matcherName(sensor: R30xSensor): Promise<string> {
   return `R30x on-sensor matcher, security level ${p.securityLevel}`;
 }
 
-export interface StepOptions extends CaptureOptions {
+interface StepOptions extends CaptureOptions {
   threshold?: number;
 }
 

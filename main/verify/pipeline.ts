@@ -34,7 +34,7 @@ import { authenticityLevel, decide, qrAgreement } from './policy.js';
 
 // ---------------------------------------------------------------- plug-in points
 
-export interface BiometricResult {
+interface BiometricResult {
   method: 'face' | 'fingerprint';
   score: number;
   threshold: number;
@@ -58,7 +58,7 @@ export interface Recorder {
   record(v: VerificationRecord): Promise<{ eventId: string }>;
 }
 
-export interface PipelineOptions {
+interface PipelineOptions {
   reader: CardReader;
   keySources?: KeySource[];
   biometric?: BiometricStep;
@@ -90,7 +90,7 @@ function isFaceResult(r: unknown): r is FaceResult {
 }
 
 /** The auditable part of a face result: models, decision, quality notes, the liveness statement. */
-export function faceCheckView(r: FaceResult): FaceCheckView {
+function faceCheckView(r: FaceResult): FaceCheckView {
   return {
     matcher: r.matcher,
     decision: r.decision,
@@ -100,7 +100,7 @@ export function faceCheckView(r: FaceResult): FaceCheckView {
 }
 
 /** A biometric step that could not compare: no camera is `not-available`; anything else leaves it to staff (`not-compared`). */
-export function biometricFailure(method: 'face' | 'fingerprint', e: unknown): BiometricView {
+function biometricFailure(method: 'face' | 'fingerprint', e: unknown): BiometricView {
   const reason = errorData(e);
   if (reason.code.startsWith('CAMERA_')) return { status: 'not-available', reason };
   const result = isIdkError(e) ? e.detail?.result : undefined;
@@ -126,7 +126,7 @@ export async function photoView(report: ReadReport, image: Uint8Array | undefine
   }
 }
 
-export function verificationView(id: string, report: ReadReport, photo: PersonView['photo'], biometric: BiometricView, qr?: { label: string; view: QrCheckView }): VerificationView {
+function verificationView(id: string, report: ReadReport, photo: PersonView['photo'], biometric: BiometricView, qr?: { label: string; view: QrCheckView }): VerificationView {
   const { optionalData: _o, ...document } = report.document;
   const authenticity = authenticityView(report.authenticity);
   return {
@@ -171,7 +171,7 @@ function qrBusy(): IdkError {
 const superseded = (): IdkError => new IdkError('SUPERSEDED', { vi: 'Đã hủy lần đọc này.', en: 'This read was cancelled.' });
 
 /** The reason a skipped face step leaves on the result and the screen (the event keeps only `not-compared`). */
-export function faceSkipped(): IdkError {
+function faceSkipped(): IdkError {
   return new IdkError('FACE_SKIPPED', {
     vi: 'Nhân viên đã dừng camera và tự đối chiếu người với ảnh trên thẻ bằng mắt.',
     en: 'Staff stopped the camera and compared the person with the card photo by eye.',

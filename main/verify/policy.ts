@@ -11,16 +11,16 @@ export type { Decision, Level } from '../api/contract.js';
 /** What authenticity the read proved: the report's three checks and whether a data group failed its hash. */
 export type AuthenticityFacts = Pick<ReadReport['authenticity'], 'passive' | 'chip' | 'active' | 'dataGroups'>;
 
-export type LevelReason = AuthenticityView['reason'];
+type LevelReason = AuthenticityView['reason'];
 
 /** Whether a scanned QR opened the chip, and if so whether it agreed with the chip. */
 export type QrAgreement = 'none' | 'agrees' | 'differs';
 
 /** The outcome a stored event carries (offline-cache/events.ts). */
-export type StoredOutcome = 'accepted' | 'review' | 'rejected';
+type StoredOutcome = 'accepted' | 'review' | 'rejected';
 
 /** True when the SOD's hash of some data group does not match what the chip gave (or the SOD omits it). */
-export function dataAltered(a: Pick<AuthenticityFacts, 'dataGroups'>): boolean {
+function dataAltered(a: Pick<AuthenticityFacts, 'dataGroups'>): boolean {
   return Object.values(a.dataGroups).some((v) => v === 'mismatch' || v === 'not-in-sod');
 }
 
@@ -52,7 +52,7 @@ export function storedOutcome(d: Decision): StoredOutcome {
   return OUTCOME[d];
 }
 
-export interface Verdict {
+interface Verdict {
   level: Level;
   reason: LevelReason;
   decision: Decision;

@@ -101,7 +101,7 @@ export async function readWithQr(
 
 export type QrField = 'idNumber' | 'oldIdNumber' | 'fullName' | 'dateOfBirth' | 'sex' | 'placeOfResidence' | 'dateOfIssue' | 'documentNumber';
 
-export interface QrMismatch {
+interface QrMismatch {
   field: QrField;
   /** Where on the chip the other value was read. */
   source: 'DG1' | 'DG13';

@@ -12,9 +12,9 @@ import type { AccessMethod, RawDocument } from '../../drivers/emrtd/read-documen
 import type { TrustStore } from '../../drivers/emrtd/trust-store.js';
 
 export type { DgCheck, PassiveOutcome } from '../../drivers/emrtd/passive-auth.js';
-export type ChipOutcome = 'valid' | 'invalid' | 'not-supported' | 'not-checked';
+type ChipOutcome = 'valid' | 'invalid' | 'not-supported' | 'not-checked';
 
-export interface DecodeOptions {
+interface DecodeOptions {
   /** CSCAs, master lists and CRLs to chain the Document Signer to; none gives `no-trust-anchor`. */
   trust?: TrustStore;
   /** The clock for validity checks (tests). */
@@ -22,7 +22,7 @@ export interface DecodeOptions {
 }
 
 /** The DG1 fields of DESIGN.md's `document` object (the MRZ text and check flags stay inside). */
-export type DocumentFields = Pick<
+type DocumentFields = Pick<
   Dg1,
   'documentType' | 'issuingState' | 'documentNumber' | 'surname' | 'givenNames' | 'nationality' | 'dateOfBirth' | 'sex' | 'dateOfExpiry' | 'optionalData'
 >;

@@ -7,13 +7,13 @@ import { join, relative } from 'node:path';
 import { IdkError } from '../../core/errors.js';
 import { type TrustFile, type TrustStore, buildTrustStore } from '../../drivers/emrtd/trust-store.js';
 
-export const TRUST_EXTENSIONS = ['.pem', '.der', '.cer', '.crt', '.ml', '.crl'];
+const TRUST_EXTENSIONS = ['.pem', '.der', '.cer', '.crt', '.ml', '.crl'];
 /** Deeper than any published CSCA package; stops symlink loops. */
 const MAX_DEPTH = 4;
 /** A national master list is a few MB; anything far larger is not trust material. */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
-export interface TrustFolder extends TrustStore {
+interface TrustFolder extends TrustStore {
   /** Files skipped because their extension is not one of TRUST_EXTENSIONS (README, LDIF...). */
   skipped: string[];
 }

@@ -41,11 +41,11 @@ export interface SyncClientOptions {
 /** Any answer the server may give; which fields are present depends on the status. */
 type Reply = Partial<Omit<BatchAck, 'status'> & Omit<ErrorReply, 'status'> & Omit<EnrolReply, 'status'>> & { status?: string };
 
-export type SendOutcome =
+type SendOutcome =
   | { kind: 'empty' }
   | { kind: 'acked'; events: number; stored: number; duplicates: number; wireBytes: number; compressedBytes: number; ms: number };
 
-export interface DrainResult {
+interface DrainResult {
   batches: number;
   acked: number;
   failures: number;
@@ -56,7 +56,7 @@ export interface DrainResult {
 /** Failures the client can do nothing about by retrying soon: a person must act. */
 const FATAL = new Set(['FORGED', 'CHAIN_CONFLICT', 'DEVICE_KEY_CONFLICT', 'CHAIN_DIVERGED', 'SERVER_AHEAD', 'STORE_GAP']);
 
-export class SyncError extends IdkError {}
+class SyncError extends IdkError {}
 
 function syncError(code: ErrorCode, en: string, vi: string, detail?: Record<string, unknown>): SyncError {
   return new SyncError(code, { vi, en }, detail ? { detail } : undefined);

@@ -2,7 +2,7 @@
 // (refused, reset, hung up mid-response, stalled) becomes a rejected promise.
 import { type Agent, request } from 'node:http';
 
-export interface HttpReply {
+interface HttpReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;

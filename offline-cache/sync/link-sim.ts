@@ -8,7 +8,7 @@
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-export interface LinkPlan {
+interface LinkPlan {
   /** Bytes per second in each direction; 0 means unlimited. */
   bandwidthBps: number;
   /** One-way latency (ms); the round trip is twice this. */
@@ -24,9 +24,9 @@ export interface LinkPlan {
   segmentBytes: number;
 }
 
-export const PERFECT_LINK: LinkPlan = { bandwidthBps: 0, latencyMs: 0, lossRate: 0, resetRate: 0, truncateRate: 0, refuseRate: 0, segmentBytes: 1460 };
+const PERFECT_LINK: LinkPlan = { bandwidthBps: 0, latencyMs: 0, lossRate: 0, resetRate: 0, truncateRate: 0, refuseRate: 0, segmentBytes: 1460 };
 
-export interface ProxyStats {
+interface ProxyStats {
   connections: number;
   requests: number;
   /** Bytes offered by the client / server. */

@@ -26,22 +26,22 @@ import {
   verifyHashSignature,
 } from '../events.js';
 
-export const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 1;
 export const H_DEVICE = 'x-idk-device';
 export const H_IDEMPOTENCY = 'idempotency-key';
 export const H_SERVER_TIME = 'x-idk-server-time';
 export const BATCH_CONTENT_TYPE = 'application/vnd.idkiosk.batch';
 /** Upper bound of a decompressed batch the server accepts (a zip bomb stops here). */
-export const MAX_PLAIN_BYTES = 32 * 1024 * 1024;
+const MAX_PLAIN_BYTES = 32 * 1024 * 1024;
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
-export const MAX_BATCH_EVENTS = 20_000;
+const MAX_BATCH_EVENTS = 20_000;
 
-export interface WireEvent {
+interface WireEvent {
   body: EventBody;
   subject: Subject;
 }
 
-export interface BatchPayload {
+interface BatchPayload {
   v: 1;
   device: string;
   from: number;
@@ -94,7 +94,7 @@ export function idempotencyKey(device: string, from: number, to: number, tipHash
 const brCompress = promisify(brotliCompress);
 const brDecompress = promisify(brotliDecompress);
 
-export interface EncodedBatch {
+interface EncodedBatch {
   wire: Uint8Array;
   compressedBytes: number;
   plainBytes: number;
@@ -150,7 +150,7 @@ function checkPayloadShape(p: unknown): BatchPayload {
   return p as BatchPayload;
 }
 
-export interface VerifiedBatch {
+interface VerifiedBatch {
   from: number;
   to: number;
   prev: Uint8Array;

@@ -31,7 +31,7 @@ export type IngestResult =
   | { kind: 'gap'; ackSeq: number; ackHash: Uint8Array | null }
   | { kind: 'conflict'; seq: number; ackSeq: number; ackHash: Uint8Array | null };
 
-export interface DeviceStats {
+interface DeviceStats {
   deviceId: string;
   site: string;
   events: number;

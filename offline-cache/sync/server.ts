@@ -21,7 +21,7 @@ import {
 import type { ServerKeys } from './server-keys.js';
 import type { IncomingEvent, ServerStore } from './server-store.js';
 
-export interface SyncServerOptions {
+interface SyncServerOptions {
   store: ServerStore;
   keys: ServerKeys;
   /** The operator token a device presents once to enrol. */

@@ -63,7 +63,7 @@ export function decodeBlazeFace(raw: Float32Array, anchors: Point[], minScore: n
   return out;
 }
 
-export function iou(a: Detection, b: Detection): number {
+function iou(a: Detection, b: Detection): number {
   const ix = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
   const iy = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
   const inter = ix * iy;
@@ -142,8 +142,8 @@ export const CHIP_TEMPLATE: Point[] = DLIB_MEAN_SHAPE.map(([x, y]) => [((x + 0.2
 export const MESH_ALIGN_POINTS = [33, 133, 362, 263, 2, 61, 291];
 
 /** Mesh eyelid and corner points per eye: [upper lid, lower lid, outer corner, inner corner]. */
-export const MESH_EYES = { right: [159, 145, 33, 133], left: [386, 374, 263, 362] } as const;
-export const MESH_NOSE_TIP = 1;
+const MESH_EYES = { right: [159, 145, 33, 133], left: [386, 374, 263, 362] } as const;
+const MESH_NOSE_TIP = 1;
 
 const dist = (p: Point, q: Point): number => Math.hypot(p[0] - q[0], p[1] - q[1]);
 
@@ -154,7 +154,7 @@ export function eyeOpenness(mesh: Point[], eye: 'left' | 'right'): number {
   return width === 0 ? 0 : dist(mesh[up]!, mesh[low]!) / width;
 }
 
-export function eyeCentre(mesh: Point[], eye: 'left' | 'right'): Point {
+function eyeCentre(mesh: Point[], eye: 'left' | 'right'): Point {
   const [, , outer, inner] = MESH_EYES[eye];
   return [(mesh[outer]![0] + mesh[inner]![0]) / 2, (mesh[outer]![1] + mesh[inner]![1]) / 2];
 }

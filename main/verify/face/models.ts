@@ -10,7 +10,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { IdkError } from '../../../core/errors.js';
 
 /** Where each model comes from; docs/face.md names origin and licence of each. */
-export const MODEL_FILES = {
+const MODEL_FILES = {
   /** MediaPipe BlazeFace (back-camera variant, 256x256), Apache-2.0, as packaged by @vladmandic/human (MIT). */
   detector: { pkg: '@vladmandic/human', file: 'models/blazeface.json' },
   /** MediaPipe Face Mesh (468 points, 192x192), Apache-2.0, as packaged by @vladmandic/human. */
@@ -19,7 +19,7 @@ export const MODEL_FILES = {
   embedder: { pkg: '@vladmandic/face-api', file: 'model/face_recognition_model-weights_manifest.json' },
 } as const;
 
-export type ModelName = keyof typeof MODEL_FILES;
+type ModelName = keyof typeof MODEL_FILES;
 
 function missing(what: string): IdkError {
   return new IdkError(
@@ -60,7 +60,7 @@ function readShards(dir: string, manifest: tf.io.WeightsManifestConfig): [tf.io.
 }
 
 /** tfjs IOHandler for a model.json and its weight shards on the local disk. */
-export function fileHandler(url: string): tf.io.IOHandler {
+function fileHandler(url: string): tf.io.IOHandler {
   const path = fileURLToPath(url);
   return {
     load: async () => {

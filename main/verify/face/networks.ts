@@ -16,7 +16,7 @@ const MESH_BOX_SCALE = 1.5;
 /** dlib ResNet input normalisation: per-channel mean subtracted, then /255 (face-api's preprocessing of the same weights). */
 const DLIB_MEAN_RGB = [122.782, 117.001, 104.298];
 
-export interface MeshResult {
+interface MeshResult {
   /** 468 landmarks in source-image pixels. */
   points: Point[];
   /** The mesh model's own face-presence output, 0..1. */
@@ -28,7 +28,7 @@ export interface MeshResult {
  * tensors per anchor layer ([1,512,1] [1,512,16] for the 16x16 grid, [1,384,1] [1,384,16]
  * for the 8x8). Rebuild MediaPipe's [896 x 17] layout: score logit, then 16 regressors.
  */
-export function assembleBlazeFace(outs: { shape: number[]; data: Float32Array }[]): Float32Array {
+function assembleBlazeFace(outs: { shape: number[]; data: Float32Array }[]): Float32Array {
   const pick = (anchors: number, width: number): Float32Array => {
     const t = outs.find((o) => o.shape[1] === anchors && o.shape[2] === width);
     if (!t) throw new Error('face detector model outputs changed');

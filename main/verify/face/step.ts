@@ -8,7 +8,7 @@ import type { BiometricStep, BiometricUi } from '../pipeline.js';
 import type { FaceResult } from '../face-result.js';
 import type { FaceWorker } from './client.js';
 
-export interface FaceStepOptions {
+interface FaceStepOptions {
   /** The next camera frame (renderer grab, or a file in the headless host). */
   grab: (signal: AbortSignal) => Promise<Frame>;
   /** Frames to try before giving up with the last prompt. */
@@ -17,7 +17,7 @@ export interface FaceStepOptions {
   onPrompt?: (r: FaceResult) => void;
 }
 
-export interface FaceStep extends BiometricStep {
+interface FaceStep extends BiometricStep {
   verify(portrait: Uint8Array | undefined, signal: AbortSignal, ui?: BiometricUi): Promise<FaceResult & { score: number }>;
 }
 

@@ -28,7 +28,7 @@ export interface RecordedEvent {
   hash: string;
 }
 
-interface EventRow {
+export interface EventRow {
   seq: number;
   id: string;
   at: number;

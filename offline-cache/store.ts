@@ -8,7 +8,7 @@
 // The cost of FULL is one fsync per event; `npm run bench sync` measures it.
 //
 // One store, one writer, one identity: opening takes an exclusive lock on `store.lock`
-// (waiting `lockWaitMs`, then STORE_IN_USE), so two processes opening a fresh folder can no
+// (waiting `lockWaitMs`, then STORE_BUSY), so two processes opening a fresh folder can no
 // longer each make a device key; the store records its key's id and public half and is
 // refused (KEY_MISSING / KEY_MISMATCH) with any other key. A read-only open (queue status,
 // doctor) takes no lock and never writes, so it works beside a running kiosk.
@@ -32,7 +32,7 @@ export interface StoreOptions extends KeyOptions {
   diskReserveBytes?: number;
   /** Only for the benchmark's comparison: the durable setting is the default. */
   synchronous?: 'FULL' | 'NORMAL';
-  /** How long to wait for another process to close the store before STORE_IN_USE. Default 3 s. */
+  /** How long to wait for another process to close the store before STORE_BUSY. Default 3 s. */
   lockWaitMs?: number;
   /** Read without the lock and without writing (status, doctor); recording is then refused. */
   readOnly?: boolean;
@@ -126,7 +126,7 @@ export function privateFile(path: string): void {
 
 function storeInUse(dataDir: string, cause: unknown): IdkError {
   return new IdkError(
-    'STORE_IN_USE',
+    'STORE_BUSY',
     {
       vi: `Kho sự kiện ${dataDir} đang được một tiến trình idkiosk khác mở (kiosk đang chạy?): đóng tiến trình đó rồi thử lại, hoặc dùng "idkiosk queue status" để chỉ xem.`,
       en: `The event store ${dataDir} is open in another idkiosk process (is the kiosk running?): close it and retry, or use "idkiosk queue status" to look only.`,

@@ -60,7 +60,7 @@ describe('concurrent first opens of a fresh store', () => {
             reported.set(rec[2]!, Number(rec[1]));
             devices.add(rec[3]!);
           } else if (ref) {
-            expect(ref[1]).toBe('STORE_IN_USE');
+            expect(ref[1]).toBe('STORE_BUSY');
             refusals++;
           } else expect(l).toBe('done');
         }

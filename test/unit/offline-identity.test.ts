@@ -93,7 +93,7 @@ describe('one writer at a time', () => {
     const dir = tempDir('idk-lock-');
     const a = store(dir);
     const t0 = Date.now();
-    expect(() => openLocalStore({ dataDir: dir, lockWaitMs: 300 })).toThrow(expect.objectContaining({ code: 'STORE_IN_USE' }));
+    expect(() => openLocalStore({ dataDir: dir, lockWaitMs: 300 })).toThrow(expect.objectContaining({ code: 'STORE_BUSY' }));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
     a.close();
     expect(store(dir, { lockWaitMs: 300 }).keys.deviceId).toBe(a.keys.deviceId);

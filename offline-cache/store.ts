@@ -137,22 +137,29 @@ function storeInUse(dataDir: string, cause: unknown): IdkError {
 
 /**
  * The store's writer lock: an SQLite file held in EXCLUSIVE locking mode. The lock is the
- * operating system's (POSIX advisory locks), so it goes with the process, even on kill -9,
- * and SQLite's busy handler gives the brief wait. Hand-written only as far as choosing
- * these two pragmas: Node has no flock, and SQLite is already here.
+ * operating system's (POSIX advisory locks), so it goes with the process, even on kill -9.
+ * The wait is ours, not SQLite's busy handler: with several waiters SQLite may refuse at
+ * once to avoid a deadlock, and a connection in EXCLUSIVE mode keeps any shared lock it got
+ * on a failed try, so each try uses a fresh connection. Node has no flock; SQLite is here.
  */
 function lockStore(dataDir: string, waitMs: number): Database.Database {
   const path = join(dataDir, LOCK_FILE);
   privateFile(path);
-  const lock = new Database(path, { timeout: waitMs });
-  try {
-    lock.pragma('locking_mode = EXCLUSIVE');
-    lock.exec('BEGIN EXCLUSIVE; COMMIT;');
-    return lock;
-  } catch (e) {
-    lock.close();
-    const code = (e as { code?: string })?.code ?? '';
-    throw code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' ? storeInUse(dataDir, e) : storeError(e, path);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const lock = new Database(path, { timeout: 0 });
+    try {
+      lock.pragma('locking_mode = EXCLUSIVE');
+      lock.exec('BEGIN EXCLUSIVE; COMMIT;');
+      return lock;
+    } catch (e) {
+      lock.close();
+      const code = (e as { code?: string })?.code ?? '';
+      if (code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') throw storeError(e, path);
+      if (Date.now() >= deadline) throw storeInUse(dataDir, e);
+      // Synchronous on purpose: opening a store is synchronous. Jittered so waiters do not march in step.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.floor(Math.random() * 20));
+    }
   }
 }
 

@@ -178,6 +178,8 @@ export interface ExportedEvent {
   delivered: boolean;
   /** The subject sealed to the ingest server's key (only it can open it); absent before enrolment. */
   subjectSealed?: string;
+  /** The stored subject does not decrypt with this device's key. */
+  subjectUnreadable?: true;
 }
 
 /** Every stored event, oldest first; personal data only sealed to the server, never in clear. */
@@ -187,7 +189,14 @@ export function* exportEvents(store: LocalStore, opts: { undeliveredOnly?: boole
   const q = store.db.prepare(`SELECT * FROM events ${opts.undeliveredOnly ? 'WHERE delivered_at IS NULL' : ''} ORDER BY seq`);
   for (const r of q.iterate() as Iterable<EventRow>) {
     const out: ExportedEvent = { body: JSON.parse(r.body) as EventBody, hash: b64(r.hash), sig: b64(r.sig), delivered: r.delivered_at !== null };
-    if (pk) out.subjectSealed = b64(sealTo(pk, openField(store.keys.dataKey, r.subject)));
+    if (pk) {
+      try {
+        out.subjectSealed = b64(sealTo(pk, openField(store.keys.dataKey, r.subject)));
+      } catch {
+        // Not readable with this key (the sender will set it aside): the rest of the export goes on.
+        out.subjectUnreadable = true;
+      }
+    }
     yield out;
   }
 }

@@ -173,7 +173,11 @@ export function openLocalStore(opts: StoreOptions): LocalStore {
   let db: Database.Database | undefined;
   try {
     try {
-      if (!readOnly) privateFile(dbPath);
+      if (!readOnly) {
+        privateFile(dbPath);
+        // Left over from a crash of a version that made them 0644; new ones take the database's mode.
+        for (const f of [`${dbPath}-wal`, `${dbPath}-shm`]) if (existsSync(f) && process.platform !== 'win32') chmodSync(f, 0o600);
+      }
       db = openDatabase(dbPath, opts.synchronous, readOnly);
       if (!readOnly) migrate(db);
     } catch (e) {

@@ -1,6 +1,6 @@
 // One identity per store: the store records its key and refuses any other, or none; one
 // writer at a time; a read-only look beside the writer.
-import { chmodSync, copyFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { b64 } from '../../offline-cache/canonical.js';
@@ -76,7 +76,11 @@ describe('one identity per store', () => {
       }
       return d;
     };
-    const ok = store(legacy());
+    const old = legacy();
+    // Older versions made the database 0644: opening it tightens it.
+    chmodSync(join(old, 'events.sqlite'), 0o644);
+    const ok = store(old);
+    expect(statSync(join(old, 'events.sqlite')).mode & 0o777).toBe(0o600);
     expect(ok.db.pragma('user_version', { simple: true })).toBe(2);
     expect(getMeta(ok, 'device_id')).toBe(ok.keys.deviceId);
     expect(queueCounts(ok).head).toBe(12);

@@ -5,10 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { b64 } from '../../offline-cache/canonical.js';
 import { chainHashes, genesisHash, signHash, verifyHashSignature } from '../../offline-cache/events.js';
 import { checkStore } from '../../offline-cache/health.js';
-import { pendingRun, queueCounts, recordVerification } from '../../offline-cache/outbox.js';
+import { exportEvents, pendingRun, queueCounts, recordVerification } from '../../offline-cache/outbox.js';
+import { x25519KeyPair } from '../../offline-cache/platform-crypto.js';
 import { exportQuarantined, nextBatch, quarantined, retryQuarantined, setAsideFrom } from '../../offline-cache/quarantine.js';
 import { alerts } from '../../offline-cache/retention.js';
-import { type LocalStore, openLocalStore } from '../../offline-cache/store.js';
+import { type LocalStore, openLocalStore, setMeta } from '../../offline-cache/store.js';
 import { tempDir } from '../helpers/cards.js';
 import { syntheticVerification } from '../helpers/verifications.js';
 
@@ -95,6 +96,18 @@ describe('quarantine', () => {
     expect(r.kept).toEqual([expect.objectContaining({ qid: 2, id: ids[3], code: 'SUBJECT_UNREADABLE' })]);
     expect(quarantined(s)).toEqual([expect.objectContaining({ qid: 2, attempts: 1 })]);
     expect(expectValidChain(s)).toEqual([ids[0], ids[2], ids[4], ids[5], ids[1]]);
+  });
+
+  it('queue export of all events goes on past one whose personal data does not decrypt', () => {
+    const { s } = filled(3);
+    setMeta(s, 'server_box_key', b64(x25519KeyPair().publicKey));
+    poisons[0]![1](s, 2);
+    const out = [...exportEvents(s)];
+    expect(out.map((e) => [e.body.seq, e.subjectUnreadable ?? false, typeof e.subjectSealed])).toEqual([
+      [1, false, 'string'],
+      [2, true, 'undefined'],
+      [3, false, 'string'],
+    ]);
   });
 
   it('exports what was set aside without personal data in clear; status reports it read-only', () => {

@@ -63,13 +63,14 @@ describe('sync through a faulty link', () => {
     })();
 
     // The clerk's side: verifications keep being recorded while the link misbehaves, spread
-    // over ~10 s so the restarts find batches on the wire (recording itself takes ~0.3 ms).
+    // over ~10 s so the restarts find batches on the wire (recording itself takes ~0.3 ms),
+    // and slower still while the restarts lag behind (a loaded machine starts a server slowly).
     for (let i = 1; i <= TOTAL; i++) {
       recordVerification(store, syntheticVerification(i, 11));
       if (i % 10 === 0) {
         // Give the event loop to the sync client now and then, as a counter's pace would.
         client.notify();
-        await sleep(i % 100 === 0 ? 100 : 0);
+        await sleep(i % 100 === 0 ? 100 : restarts < Math.floor(i / 3000) ? 50 : 0);
       }
     }
     client.notify();

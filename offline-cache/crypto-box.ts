@@ -1,8 +1,13 @@
 // Encryption of personal data: one secretbox per field at rest (XSalsa20-Poly1305 under the
 // device's data key), and a sealed box to the ingest server's X25519 key for whatever leaves
 // the device. Why per-field rather than whole-file encryption: see docs/store-and-forward.md.
+//
+// The sealed box is NaCl's crypto_box with an ephemeral sender key. Its X25519 runs in
+// Node's crypto; Node has no HSalsa20/XSalsa20-Poly1305, so the key derivation after it and
+// the box itself stay tweetnacl's: the bytes are what nacl.box made (offline-compat test).
 import nacl from 'tweetnacl';
 import { IdkError } from '../core/errors.js';
+import { randomBytes, x25519, x25519KeyPair } from './platform-crypto.js';
 
 const NONCE = nacl.secretbox.nonceLength;
 
@@ -15,7 +20,7 @@ function decryptFailed(what: string): IdkError {
 
 /** nonce || secretbox(plain): a fresh random nonce per field, so equal values never look equal. */
 export function sealField(key: Uint8Array, plain: Uint8Array): Uint8Array {
-  const nonce = nacl.randomBytes(NONCE);
+  const nonce = randomBytes(NONCE);
   const ct = nacl.secretbox(plain, nonce, key);
   const out = new Uint8Array(NONCE + ct.length);
   out.set(nonce);
@@ -30,11 +35,27 @@ export function openField(key: Uint8Array, sealed: Uint8Array, what = 'a stored 
   return plain;
 }
 
+const ZERO16 = new Uint8Array(16);
+const SIGMA = new TextEncoder().encode('expand 32-byte k');
+const hsalsa20 = (nacl as unknown as { lowlevel: { crypto_core_hsalsa20(out: Uint8Array, inp: Uint8Array, k: Uint8Array, c: Uint8Array): number } }).lowlevel
+  .crypto_core_hsalsa20;
+
+/** crypto_box_beforenm: HSalsa20 of the X25519 secret, as nacl.box.before computes it. */
+function boxKey(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array | null {
+  const shared = x25519(secretKey, publicKey);
+  if (!shared) return null;
+  const k = new Uint8Array(32);
+  hsalsa20(k, ZERO16, shared, SIGMA);
+  return k;
+}
+
 /** ephemeral public key || nonce || box: only the holder of the recipient's secret key can open it. */
 export function sealTo(recipientPublicKey: Uint8Array, plain: Uint8Array): Uint8Array {
-  const eph = nacl.box.keyPair();
-  const nonce = nacl.randomBytes(nacl.box.nonceLength);
-  const ct = nacl.box(plain, nonce, recipientPublicKey, eph.secretKey);
+  const eph = x25519KeyPair();
+  const k = boxKey(eph.secretKey, recipientPublicKey);
+  if (!k) throw new TypeError('the recipient key is not a usable X25519 public key');
+  const nonce = randomBytes(nacl.box.nonceLength);
+  const ct = nacl.secretbox(plain, nonce, k);
   const out = new Uint8Array(32 + nonce.length + ct.length);
   out.set(eph.publicKey);
   out.set(nonce, 32);
@@ -47,5 +68,7 @@ const SEAL_OVERHEAD = 32 + nacl.box.nonceLength + nacl.box.overheadLength;
 export function openSealed(recipientSecretKey: Uint8Array, sealed: Uint8Array): Uint8Array | null {
   if (sealed.length < SEAL_OVERHEAD) return null;
   const n = nacl.box.nonceLength;
-  return nacl.box.open(sealed.subarray(32 + n), sealed.subarray(32, 32 + n), sealed.subarray(0, 32), recipientSecretKey);
+  const k = boxKey(recipientSecretKey, sealed.subarray(0, 32));
+  if (!k) return null;
+  return nacl.secretbox.open(sealed.subarray(32 + n), sealed.subarray(32, 32 + n), k);
 }

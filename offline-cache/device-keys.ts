@@ -1,17 +1,22 @@
-// The device's identity: an Ed25519 signing key (tweetnacl) that signs every event, and a
+// The device's identity: an Ed25519 signing key (node:crypto) that signs every event, and a
 // 32-byte data key that encrypts personal data at rest. Both live in one small key file.
 // Where Electron's safeStorage is available the secret half is sealed by the OS keychain
 // (DPAPI, Keychain, libsecret/kwallet) through an injected KeySealer; otherwise the file is
 // the protection, so it must be 0600. On Linux safeStorage silently falls back to a
 // plain-text backend ('basic_text') when no keyring runs: that is refused unless the caller
 // explicitly allows it, and then it is warned about on every open.
+//
+// A store and its key belong together: the store records the key's device id and public
+// half (meta `device_id`, `device_sign_pk`) and is never opened with another key, nor given
+// a new one when its key file is gone (KEY_MISSING, KEY_MISMATCH).
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import nacl from 'tweetnacl';
+import type Database from 'better-sqlite3';
 import { type ErrorCode, IdkError } from '../core/errors.js';
-import { writeFileDurably } from './atomic-file.js';
+import { createFileDurably } from './atomic-file.js';
 import { b64, unb64 } from './canonical.js';
+import { ed25519FromSeed, randomBytes } from './platform-crypto.js';
 
 export interface DeviceKeys {
   deviceId: string;
@@ -87,11 +92,78 @@ function checkSealer(opts: KeyOptions): void {
   );
 }
 
+/** The key in `dataDir`, made (atomically, never over another process's) if there is none. */
 export function loadOrCreateDeviceKeys(dataDir: string, opts: KeyOptions = {}): DeviceKeys {
   checkSealer(opts);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, KEY_FILE);
-  if (!existsSync(path)) return createKeys(path, opts);
+  if (!existsSync(path)) {
+    const made = createKeys(path, opts);
+    if (made) return made;
+    // Another process made it between our look and our link: use theirs.
+  }
+  return loadKeys(path, opts);
+}
+
+function keyMissing(path: string, deviceId: string | undefined): IdkError {
+  const who = deviceId ? ` (${deviceId})` : '';
+  return keyError(
+    'KEY_MISSING',
+    `Kho dữ liệu này đã có bản ghi của thiết bị${who} nhưng thiếu tệp khóa ${path}: KHÔNG ghi được kết quả. Khôi phục device-key.json từ bản sao lưu; máy sẽ không tự tạo danh tính mới.`,
+    `This store holds records of device${who} but its key file ${path} is missing: results can NOT be recorded. Restore device-key.json from backup; a new identity is never made on its own.`,
+    { path, deviceId },
+  );
+}
+
+function keyMismatch(path: string, storeDevice: string | undefined, keyDevice: string): IdkError {
+  return keyError(
+    'KEY_MISMATCH',
+    `Tệp khóa ${path} (thiết bị ${keyDevice}) không thuộc kho dữ liệu này${storeDevice ? ` (thiết bị ${storeDevice})` : ''}: KHÔNG ghi được kết quả. Đặt lại đúng device-key.json của kho này; gọi kỹ thuật.`,
+    `The key file ${path} (device ${keyDevice}) does not belong to this store${storeDevice ? ` (device ${storeDevice})` : ''}: results can NOT be recorded. Put back this store's own device-key.json; call support.`,
+    { path, storeDevice, keyDevice },
+  );
+}
+
+/**
+ * The key of the store open on `db`, checked against the identity the store recorded.
+ * A new store gets a new key (and records it); a store that has recorded events is never
+ * given one. A store from before identities were recorded adopts its key file if any of its
+ * events carries that key's device id. `readOnly`: check only, create and record nothing.
+ */
+export function bindDeviceKeys(db: Database.Database, dataDir: string, opts: KeyOptions & { readOnly?: boolean } = {}): DeviceKeys {
+  const meta = (k: string): string | undefined => (db.prepare('SELECT value FROM meta WHERE key = ?').get(k) as { value: string } | undefined)?.value;
+  const path = join(dataDir, KEY_FILE);
+  const boundId = meta('device_id');
+  if (boundId !== undefined) {
+    if (!existsSync(path)) throw keyMissing(path, boundId);
+    checkSealer(opts);
+    const k = loadKeys(path, opts);
+    if (k.deviceId !== boundId || b64(k.signPublicKey) !== meta('device_sign_pk')) throw keyMismatch(path, boundId, k.deviceId);
+    return k;
+  }
+  const events = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+  const used = events > 0 || Number(meta('head_seq') ?? 0) > 0;
+  let k: DeviceKeys;
+  if (used || opts.readOnly) {
+    if (!existsSync(path)) throw keyMissing(path, undefined);
+    checkSealer(opts);
+    k = loadKeys(path, opts);
+    const mine = (db.prepare('SELECT COUNT(*) AS n FROM events WHERE instr(body, ?) > 0').get(`"device":${JSON.stringify(k.deviceId)}`) as { n: number }).n;
+    if (events > 0 && mine === 0) throw keyMismatch(path, undefined, k.deviceId);
+  } else {
+    k = loadOrCreateDeviceKeys(dataDir, opts);
+  }
+  if (!opts.readOnly) {
+    const put = db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    db.transaction(() => {
+      put.run('device_id', k.deviceId);
+      put.run('device_sign_pk', b64(k.signPublicKey));
+    }).immediate();
+  }
+  return k;
+}
+
+function loadKeys(path: string, opts: KeyOptions): DeviceKeys {
   if (process.platform !== 'win32') {
     const mode = statSync(path).mode & 0o777;
     if (mode & 0o077) {
@@ -125,17 +197,18 @@ export function loadOrCreateDeviceKeys(dataDir: string, opts: KeyOptions = {}): 
     secret = opts.sealer.unseal(secret);
   }
   if (secret.length !== 64) throw keyError('KEY_FILE_CORRUPT', `Tệp khóa thiết bị ${path} bị hỏng.`, `The device key file ${path} is damaged.`);
-  const pair = nacl.sign.keyPair.fromSeed(secret.subarray(0, 32));
+  const pair = ed25519FromSeed(secret.subarray(0, 32));
   if (b64(pair.publicKey) !== f.signPublicKey) {
     throw keyError('KEY_FILE_CORRUPT', `Tệp khóa thiết bị ${path} không khớp khóa công khai.`, `The device key file ${path} does not match its public key.`);
   }
   return { deviceId: f.deviceId, signPublicKey: pair.publicKey, signSecretKey: pair.secretKey, dataKey: secret.slice(32), protection: f.protection };
 }
 
-function createKeys(path: string, opts: KeyOptions): DeviceKeys {
-  const seed = nacl.randomBytes(32);
-  const dataKey = nacl.randomBytes(32);
-  const pair = nacl.sign.keyPair.fromSeed(seed);
+/** Exclusive create, fsync, link into place: undefined if another process's key got there first. */
+function createKeys(path: string, opts: KeyOptions): DeviceKeys | undefined {
+  const seed = randomBytes(32);
+  const dataKey = randomBytes(32);
+  const pair = ed25519FromSeed(seed);
   const secret = new Uint8Array(64);
   secret.set(seed);
   secret.set(dataKey, 32);
@@ -147,6 +220,6 @@ function createKeys(path: string, opts: KeyOptions): DeviceKeys {
     protection,
     secret: b64(opts.sealer ? opts.sealer.seal(secret) : secret),
   };
-  writeFileDurably(path, JSON.stringify(f, null, 1) + '\n', 0o600);
+  if (!createFileDurably(path, JSON.stringify(f, null, 1) + '\n', 0o600)) return undefined;
   return { deviceId: f.deviceId, signPublicKey: pair.publicKey, signSecretKey: pair.secretKey, dataKey, protection };
 }

@@ -6,13 +6,11 @@
 // on the chip (address, parents, religion, face) is deliberately not kept.
 //
 // Chain: hash_n = SHA-256(hash_{n-1} || canonical(body_n)), hash_0 = SHA-256("idkiosk-chain-v1"
-// || device public key). Signature_n = Ed25519(device key, "idkiosk-event-v1" || hash_n), so
+// || device public key). Signature_n = Ed25519(device key, "idkiosk-event-v1" || hash_n) (node:crypto), so
 // the signature of any event also vouches for every event before it on the device.
-import { sha256 } from '@noble/hashes/sha2.js';
-import nacl from 'tweetnacl';
-import { concat } from '../core/bytes.js';
 import { IdkError } from '../core/errors.js';
 import { type Json, b64, canonical } from './canonical.js';
+import { ed25519Sign, ed25519Verify, sha256 } from './platform-crypto.js';
 import { UUID_RE } from './uuidv7.js';
 
 const enc = new TextEncoder();
@@ -83,7 +81,7 @@ export interface EventBody {
 }
 
 export function genesisHash(signPublicKey: Uint8Array): Uint8Array {
-  return sha256(concat(CHAIN_TAG, signPublicKey));
+  return sha256(CHAIN_TAG, signPublicKey);
 }
 
 export function bodyBytes(body: EventBody): Uint8Array {
@@ -91,19 +89,32 @@ export function bodyBytes(body: EventBody): Uint8Array {
 }
 
 export function chainHash(prev: Uint8Array, body: EventBody): Uint8Array {
-  return sha256(concat(prev, bodyBytes(body)));
+  return chainHashOf(prev, bodyBytes(body));
+}
+
+/** The same, from the canonical bytes of a body already serialised. */
+export function chainHashOf(prev: Uint8Array, canonicalBody: Uint8Array): Uint8Array {
+  return sha256(prev, canonicalBody);
 }
 
 export function subjectDigest(s: Subject): string {
   return b64(sha256(enc.encode(canonical(s as unknown as Json))));
 }
 
+/** Ed25519 over "idkiosk-event-v1" || hash; `signSecretKey` is seed || public key (tweetnacl's layout). */
 export function signHash(hash: Uint8Array, signSecretKey: Uint8Array): Uint8Array {
-  return nacl.sign.detached(concat(SIG_TAG, hash), signSecretKey);
+  return ed25519Sign(tagged(hash), signSecretKey);
 }
 
 export function verifyHashSignature(hash: Uint8Array, sig: Uint8Array, signPublicKey: Uint8Array): boolean {
-  return sig.length === 64 && nacl.sign.detached.verify(concat(SIG_TAG, hash), sig, signPublicKey);
+  return ed25519Verify(tagged(hash), sig, signPublicKey);
+}
+
+function tagged(hash: Uint8Array): Uint8Array {
+  const m = new Uint8Array(SIG_TAG.length + hash.length);
+  m.set(SIG_TAG);
+  m.set(hash, SIG_TAG.length);
+  return m;
 }
 
 function bad(what: string): IdkError {

@@ -1,9 +1,11 @@
-// Schema migrations for the kiosk's store, applied in order inside one transaction each and
-// recorded in PRAGMA user_version, so a power cut during an upgrade leaves either the old
-// schema or the new one. Append new steps; never edit a shipped one.
+// Schema migrations for the kiosk's store, applied in order and recorded in PRAGMA
+// user_version, all in one BEGIN IMMEDIATE transaction that also reads the version: a power
+// cut during an upgrade leaves the old schema or the new one, and two processes opening a
+// new store cannot both run step 1 ("table meta already exists"). Append new steps; never
+// edit a shipped one.
 import type Database from 'better-sqlite3';
 
-const MIGRATIONS: ((db: Database.Database) => void)[] = [
+export const MIGRATIONS: ((db: Database.Database) => void)[] = [
   // 1: events, outbox state, key-value metadata.
   (db) => {
     db.exec(`
@@ -21,18 +23,37 @@ const MIGRATIONS: ((db: Database.Database) => void)[] = [
       CREATE INDEX events_delivered ON events(delivered_at) WHERE delivered_at IS NOT NULL;
     `);
   },
+  // 2: events that could not be sealed or sent, set aside with the reason (outbox.ts).
+  (db) => {
+    db.exec(`
+      CREATE TABLE quarantine (
+        qid          INTEGER PRIMARY KEY,
+        seq          INTEGER NOT NULL,   -- its place in the chain when it was set aside
+        id           TEXT NOT NULL,
+        at           INTEGER NOT NULL,
+        body         TEXT NOT NULL,      -- as stored: the other columns are kept as they were too
+        hash         BLOB NOT NULL,
+        sig          BLOB NOT NULL,
+        subject      BLOB NOT NULL,      -- still sealed under the device's data key
+        code         TEXT NOT NULL,      -- why, as a stable code (SUBJECT_UNREADABLE, FOREIGN_DEVICE, …)
+        reason       TEXT NOT NULL,
+        set_aside_at INTEGER NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+    `);
+  },
 ];
 
 export function migrate(db: Database.Database): { from: number; to: number } {
-  const from = db.pragma('user_version', { simple: true }) as number;
-  if (from > MIGRATIONS.length) {
-    throw Object.assign(new Error(`store schema ${from} is newer than this program (${MIGRATIONS.length})`), { code: 'SCHEMA_TOO_NEW' });
-  }
-  for (let v = from; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      MIGRATIONS[v]!(db);
-      db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
-  }
-  return { from, to: MIGRATIONS.length };
+  return db
+    .transaction(() => {
+      const from = db.pragma('user_version', { simple: true }) as number;
+      if (from > MIGRATIONS.length) {
+        throw Object.assign(new Error(`store schema ${from} is newer than this program (${MIGRATIONS.length})`), { code: 'SCHEMA_TOO_NEW' });
+      }
+      for (let v = from; v < MIGRATIONS.length; v++) MIGRATIONS[v]!(db);
+      if (from < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+      return { from, to: MIGRATIONS.length };
+    })
+    .immediate();
 }

@@ -1,6 +1,6 @@
 // The outbox: recording a verification as the next signed event in the device's chain,
 // reading the undelivered run for the sync client, and marking what the server acknowledged.
-import nacl from 'tweetnacl';
+import type Database from 'better-sqlite3';
 import { IdkError } from '../core/errors.js';
 import { b64, canonical, type Json, unb64 } from './canonical.js';
 import { openField, sealField, sealTo } from './crypto-box.js';
@@ -9,13 +9,14 @@ import {
   type Subject,
   type VerificationInput,
   bodyOf,
-  chainHash,
+  chainHashOf,
   genesisHash,
   signHash,
   subjectOf,
 } from './events.js';
 import { assertCanRecord, purgeDelivered } from './retention.js';
 import { type LocalStore, getMeta, setMeta, stmt, storeError } from './store.js';
+import { randomBytes } from './platform-crypto.js';
 import { uuidv7 } from './uuidv7.js';
 
 const enc = new TextEncoder();
@@ -27,7 +28,7 @@ export interface RecordedEvent {
   hash: string;
 }
 
-interface EventRow {
+export interface EventRow {
   seq: number;
   id: string;
   at: number;
@@ -55,29 +56,47 @@ export function ackOf(store: LocalStore): { seq: number; hash: Uint8Array } {
  * chained. Throws an IdkError (QUEUE_FULL, STORE_FULL, …) when it could not be recorded.
  */
 export function recordVerification(store: LocalStore, input: VerificationInput): RecordedEvent {
+  if (store.readOnly) throw readOnlyStore(store);
   try {
     assertCanRecord(store);
-    const at = input.at ?? store.now();
-    const offset = getMeta(store, 'clock_offset');
-    const insert = stmt(store, 'INSERT INTO events(seq, id, at, body, hash, sig, subject) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    return store.db
-      .transaction((): RecordedEvent => {
-        const head = headOf(store);
-        const seq = head.seq + 1;
-        const subject = subjectOf(input, nacl.randomBytes(16));
-        const body = bodyOf(input, { id: uuidv7(at), device: store.keys.deviceId, seq, at, clock: offset === undefined ? null : Number(offset), subject });
-        const hash = chainHash(head.hash, body);
-        const sig = signHash(hash, store.keys.signSecretKey);
-        const sealed = sealField(store.keys.dataKey, enc.encode(canonical(subject as unknown as Json)));
-        insert.run(seq, body.id, body.at, canonical(body as unknown as Json), hash, sig, sealed);
-        setMeta(store, 'head_seq', seq);
-        setMeta(store, 'head_hash', b64(hash));
-        return { seq, id: body.id, hash: b64(hash) };
-      })
-      .immediate();
+    return recorder(store).immediate(input, input.at ?? store.now());
   } catch (e) {
     throw storeError(e, store.dbPath);
   }
+}
+
+function readOnlyStore(store: LocalStore): IdkError {
+  return new IdkError('STORE_UNAVAILABLE', {
+    vi: `Kho sự kiện ${store.dataDir} đang mở chỉ để xem: kết quả này CHƯA được lưu.`,
+    en: `The event store ${store.dataDir} is open for reading only: this result was NOT recorded.`,
+  });
+}
+
+type Recorder = Database.Transaction<(input: VerificationInput, at: number) => RecordedEvent>;
+const recorders = new WeakMap<Database.Database, Recorder>();
+
+/** The record transaction, built once per connection: it runs on every confirmation. */
+function recorder(store: LocalStore): Recorder {
+  let r = recorders.get(store.db);
+  if (r) return r;
+  const insert = stmt(store, 'INSERT INTO events(seq, id, at, body, hash, sig, subject) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  r = store.db.transaction((input: VerificationInput, at: number): RecordedEvent => {
+    const head = headOf(store);
+    const offset = getMeta(store, 'clock_offset');
+    const seq = head.seq + 1;
+    const subject = subjectOf(input, randomBytes(16));
+    const body = bodyOf(input, { id: uuidv7(at), device: store.keys.deviceId, seq, at, clock: offset === undefined ? null : Number(offset), subject });
+    const text = canonical(body as unknown as Json);
+    const hash = chainHashOf(head.hash, enc.encode(text));
+    const sig = signHash(hash, store.keys.signSecretKey);
+    const sealed = sealField(store.keys.dataKey, enc.encode(canonical(subject as unknown as Json)));
+    insert.run(seq, body.id, body.at, text, hash, sig, sealed);
+    setMeta(store, 'head_seq', seq);
+    setMeta(store, 'head_hash', b64(hash));
+    return { seq, id: body.id, hash: b64(hash) };
+  });
+  recorders.set(store.db, r);
+  return r;
 }
 
 interface PendingEvent {
@@ -87,7 +106,7 @@ interface PendingEvent {
   sig: Uint8Array;
 }
 
-interface PendingRun {
+export interface PendingRun {
   from: number;
   prev: Uint8Array;
   events: PendingEvent[];
@@ -159,6 +178,8 @@ interface ExportedEvent {
   delivered: boolean;
   /** The subject sealed to the ingest server's key (only it can open it); absent before enrolment. */
   subjectSealed?: string;
+  /** The stored subject does not decrypt with this device's key. */
+  subjectUnreadable?: true;
 }
 
 /** Every stored event, oldest first; personal data only sealed to the server, never in clear. */
@@ -168,12 +189,19 @@ export function* exportEvents(store: LocalStore, opts: { undeliveredOnly?: boole
   const q = store.db.prepare(`SELECT * FROM events ${opts.undeliveredOnly ? 'WHERE delivered_at IS NULL' : ''} ORDER BY seq`);
   for (const r of q.iterate() as Iterable<EventRow>) {
     const out: ExportedEvent = { body: JSON.parse(r.body) as EventBody, hash: b64(r.hash), sig: b64(r.sig), delivered: r.delivered_at !== null };
-    if (pk) out.subjectSealed = b64(sealTo(pk, openField(store.keys.dataKey, r.subject)));
+    if (pk) {
+      try {
+        out.subjectSealed = b64(sealTo(pk, openField(store.keys.dataKey, r.subject)));
+      } catch {
+        // Not readable with this key (the sender will set it aside): the rest of the export goes on.
+        out.subjectUnreadable = true;
+      }
+    }
     yield out;
   }
 }
 
-interface QueueCounts {
+export interface QueueCounts {
   head: number;
   acked: number;
   pending: number;

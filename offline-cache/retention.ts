@@ -5,7 +5,7 @@
 import { IdkError } from '../core/errors.js';
 import { type LocalStore, freeDiskBytes, getMeta, stmt } from './store.js';
 
-interface Alert {
+export interface Alert {
   level: 'warning' | 'critical';
   code: string;
   vi: string;
@@ -71,6 +71,16 @@ export function alerts(store: LocalStore, now = store.now()): Alert[] {
   const offset = getMeta(store, 'clock_offset');
   if (offset !== undefined && Math.abs(Number(offset)) > CLOCK_SKEW_WARN_MS) {
     out.push({ level: 'warning', code: 'CLOCK_SKEW', vi: `Đồng hồ máy lệch ${Math.round(Number(offset) / 1000)} giây so với máy chủ: chỉnh giờ.`, en: `The device clock is ${Math.round(Number(offset) / 1000)} s off the server's: set the time.` });
+  }
+  // Set aside by the sender (quarantine.ts): kept, not sent, until an operator retries or exports them.
+  const aside = (stmt(store, 'SELECT COUNT(*) AS n FROM quarantine').get() as { n: number }).n;
+  if (aside > 0) {
+    out.push({
+      level: 'warning',
+      code: 'QUARANTINED',
+      vi: `${aside} bản ghi không gửi được đã được để riêng (các bản ghi khác vẫn gửi): xem "idkiosk queue status", rồi "idkiosk queue retry" hoặc "idkiosk queue export --quarantined".`,
+      en: `${aside} record(s) that could not be sent were set aside (the others still go): see "idkiosk queue status", then "idkiosk queue retry" or "idkiosk queue export --quarantined".`,
+    });
   }
   const oldest = stmt(store, 'SELECT MIN(at) AS at FROM events WHERE delivered_at IS NULL').get() as { at: number | null };
   if (oldest.at !== null && now - oldest.at > STALLED_AFTER_MS) {

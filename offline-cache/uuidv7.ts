@@ -1,13 +1,13 @@
 // UUIDv7 (RFC 9562 §5.7): 48-bit Unix milliseconds, then randomness. Ids sort by time,
 // which keeps the store's id index append-mostly. Within one millisecond the 12-bit
 // rand_a field is a counter (RFC 9562 §6.2, method 1) so ids from one process stay ordered.
-import nacl from 'tweetnacl';
+import { randomBytes } from './platform-crypto.js';
 
 let lastMs = -1;
 let counter = 0;
 
 export function uuidv7(now: number = Date.now()): string {
-  const b = nacl.randomBytes(16);
+  const b = randomBytes(16);
   let ms = Math.max(0, Math.floor(now));
   if (ms <= lastMs) {
     counter++;

@@ -9,7 +9,8 @@ import { Agent } from 'node:http';
 import { type ErrorCode, IdkError, isIdkError } from '../../core/errors.js';
 import { isErrorCode } from '../../core/error-codes.js';
 import { b64, unb64 } from '../canonical.js';
-import { acknowledge, ackOf, headOf, pendingRun, queueCounts } from '../outbox.js';
+import { acknowledge, ackOf, headOf, queueCounts } from '../outbox.js';
+import { nextBatch, setAsideFrom } from '../quarantine.js';
 import { type LocalStore, getMeta, setMeta } from '../store.js';
 import { httpExchange } from './http.js';
 import {
@@ -43,6 +44,8 @@ type Reply = Partial<Omit<BatchAck, 'status'> & Omit<ErrorReply, 'status'> & Omi
 
 type SendOutcome =
   | { kind: 'empty' }
+  /** The server named an event of the batch as bad: it was set aside, the rest goes next. */
+  | { kind: 'set-aside'; seq: number; code: string }
   | { kind: 'acked'; events: number; stored: number; duplicates: number; wireBytes: number; compressedBytes: number; ms: number };
 
 interface DrainResult {
@@ -70,8 +73,20 @@ function notEnrolled(): SyncError {
 export async function enrolDevice(store: LocalStore, serverUrl: string, token: string, site: string): Promise<EnrolReply> {
   const url = new URL('/v1/enrol', serverUrl).toString();
   const body = new TextEncoder().encode(JSON.stringify({ deviceId: store.keys.deviceId, signPublicKey: b64(store.keys.signPublicKey), site }));
-  const r = await httpExchange(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body, timeoutMs: 30_000 });
-  const reply = JSON.parse(r.text) as Reply;
+  let r;
+  let reply: Reply;
+  try {
+    r = await httpExchange(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body, timeoutMs: 30_000 });
+    reply = JSON.parse(r.text) as Reply;
+  } catch (e) {
+    // The link or the server gave way mid-enrolment: an answer the operator can act on, no stack trace.
+    throw syncError(
+      'SYNC_UNREACHABLE',
+      `enrolment with ${serverUrl} did not complete (${(e as Error).message}): check the address and the link, then run the same command again`,
+      `đăng ký với ${serverUrl} không hoàn tất (${(e as Error).message}): kiểm tra địa chỉ và kết nối rồi chạy lại lệnh`,
+      { serverUrl },
+    );
+  }
   if (r.status !== 200 && r.status !== 201) {
     throw syncError(`ENROL_${reply.code ?? r.status}`, `enrolment refused by the server: ${reply.message ?? r.status}`, `máy chủ từ chối đăng ký: ${reply.message ?? r.status}`);
   }
@@ -143,7 +158,9 @@ export class SyncClient {
   /** Sends one batch of the oldest undelivered events. Throws on any failure (the caller backs off). */
   async sendOnce(): Promise<SendOutcome> {
     const { url, boxKey } = this.server();
-    const run = pendingRun(this.store, this.batchEvents);
+    // Events that cannot be sealed or sent are set aside here, so they never block the rest.
+    const run = nextBatch(this.store, this.batchEvents);
+    if (run.setAside > 0) this.o.log(`sync: ${run.setAside} record(s) set aside (queue status shows why); sending the rest`);
     if (run.events.length === 0) return { kind: 'empty' };
     const tip = run.events[run.events.length - 1]!;
     const enc = await encodeBatch(
@@ -193,6 +210,14 @@ export class SyncClient {
     if (r.status === 401) throw notEnrolled();
     if (r.status === 409 && reply.code === 'GAP') {
       throw syncError('SERVER_BEHIND', `the server holds only up to record ${reply.ackSeq} but this device had ${ackOf(this.store).seq} acknowledged: the server lost data; call support`, `máy chủ chỉ còn đến bản ghi ${reply.ackSeq}: máy chủ đã mất dữ liệu, gọi kỹ thuật`, { ackSeq: reply.ackSeq });
+    }
+    // The server refused one event by its place in the batch ("event i …"): set it aside.
+    const named = /\bevent (\d+)\b/.exec(reply.message ?? '');
+    if ((r.status === 400 || r.status === 403) && (reply.code === 'FORGED' || reply.code === 'BAD_BATCH') && named && Number(named[1]) < run.events.length) {
+      const seq = run.from + Number(named[1]);
+      setAsideFrom(this.store, seq, new Map([[seq, { code: 'SERVER_REJECTED' as const, reason: `${reply.code}: ${reply.message}` }]]));
+      this.o.log(`sync: the server refused record ${seq} (${reply.code}); set aside, sending the rest`);
+      return { kind: 'set-aside', seq, code: reply.code };
     }
     if (r.status >= 400 && r.status < 500) {
       const code = reply.code ?? `HTTP_${r.status}`;

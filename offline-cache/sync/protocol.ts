@@ -41,7 +41,7 @@ interface WireEvent {
   subject: Subject;
 }
 
-interface BatchPayload {
+export interface BatchPayload {
   v: 1;
   device: string;
   from: number;

@@ -47,9 +47,10 @@ describe('sync through a faulty link', () => {
 
     // Kill -9 the server three times while a batch is on the wire, restarting it on the same port.
     let restarts = 0;
+    const giveUp = Date.now() + 150_000;
     const restarter = (async () => {
-      while (restarts < 3) {
-        await sleep(1500);
+      while (restarts < 3 && Date.now() < giveUp) {
+        await sleep(500);
         const before = proxy.stats.upBytes;
         await sleep(5);
         if (proxy.stats.upBytes === before || queueCounts(store).pending === 0) continue;
@@ -61,13 +62,15 @@ describe('sync through a faulty link', () => {
       }
     })();
 
-    // The clerk's side: verifications keep being recorded while the link misbehaves.
+    // The clerk's side: verifications keep being recorded while the link misbehaves, spread
+    // over ~10 s so the restarts find batches on the wire (recording itself takes ~0.3 ms),
+    // and slower still while the restarts lag behind (a loaded machine starts a server slowly).
     for (let i = 1; i <= TOTAL; i++) {
       recordVerification(store, syntheticVerification(i, 11));
       if (i % 10 === 0) {
         // Give the event loop to the sync client now and then, as a counter's pace would.
         client.notify();
-        await sleep(0);
+        await sleep(i % 100 === 0 ? 100 : restarts < Math.floor(i / 3000) ? 50 : 0);
       }
     }
     client.notify();

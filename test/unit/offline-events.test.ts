@@ -14,6 +14,7 @@ import {
   subjectOf,
   verifyHashSignature,
 } from '../../offline-cache/events.js';
+import { ed25519FromSeed, ed25519Sign, x25519, x25519PublicKey } from '../../offline-cache/platform-crypto.js';
 import { UUID_RE, uuidv7, uuidv7Time } from '../../offline-cache/uuidv7.js';
 import { syntheticVerification } from '../../main/bench/synthetic.js';
 
@@ -26,6 +27,20 @@ describe('primitives', () => {
     expect(hex(sig).toLowerCase()).toBe(
       'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
     );
+  });
+
+  it('Ed25519 and X25519 through node:crypto match RFC 8032 §7.1 TEST 1 and RFC 7748 §6.1', () => {
+    const pair = ed25519FromSeed(fromHex('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60'));
+    expect(hex(pair.publicKey).toLowerCase()).toBe('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
+    expect(hex(ed25519Sign(new Uint8Array(0), pair.secretKey)).toLowerCase()).toBe(
+      'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+    );
+    const alice = fromHex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
+    const bobPublic = fromHex('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');
+    expect(hex(x25519PublicKey(alice)).toLowerCase()).toBe('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
+    expect(hex(x25519(alice, bobPublic)!).toLowerCase()).toBe('4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742');
+    // A peer key of small order (here 0) gives no secret at all.
+    expect(x25519(alice, new Uint8Array(32))).toBeNull();
   });
 
   it('UUIDv7 carries the millisecond timestamp (RFC 9562 A.6 time 0x017F22E279B0), version and variant, and sorts', () => {

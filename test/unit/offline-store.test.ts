@@ -5,6 +5,7 @@ import { b64, unb64 } from '../../offline-cache/canonical.js';
 import { type KeySealer, loadOrCreateDeviceKeys, safeStorageSealer } from '../../offline-cache/device-keys.js';
 import { chainHashes, genesisHash, verifyHashSignature, type EventBody } from '../../offline-cache/events.js';
 import { acknowledge, exportEvents, pendingRun, queueCounts, recordVerification } from '../../offline-cache/outbox.js';
+import { MIGRATIONS } from '../../offline-cache/migrations.js';
 import { alerts } from '../../offline-cache/retention.js';
 import { type LocalStore, type StoreOptions, openLocalStore } from '../../offline-cache/store.js';
 import { tempDir } from '../helpers/cards.js';
@@ -21,12 +22,15 @@ afterEach(() => {
 });
 
 describe('local store', () => {
-  it('is WAL with synchronous=FULL, migrated, and its key file is 0600', () => {
+  it('is WAL with synchronous=FULL, migrated, and every file it makes is 0600', () => {
     const s = store();
     expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(s.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
-    expect(s.db.pragma('user_version', { simple: true })).toBe(1);
-    expect(statSync(join(s.dataDir, 'device-key.json')).mode & 0o777).toBe(0o600);
+    expect(s.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    recordVerification(s, syntheticVerification(1));
+    for (const f of ['device-key.json', 'events.sqlite', 'events.sqlite-wal', 'events.sqlite-shm', 'store.lock']) {
+      expect([f, statSync(join(s.dataDir, f)).mode & 0o777]).toEqual([f, 0o600]);
+    }
     expect(s.keys.protection).toBe('file-0600');
   });
 

@@ -13,6 +13,7 @@ import { startHost } from '../host/server.js';
 import { type Kiosk, kioskFor } from '../kiosk/kiosk.js';
 import { demoCard, packageRoot } from '../paths.js';
 import { usageError } from '../read/run-read.js';
+import { VERDICT_WORDS } from '../read/summary.js';
 import type { Command } from './command.js';
 
 export interface StartOptions {
@@ -121,12 +122,10 @@ function waitFor(kiosk: Kiosk, done: (s: KioskState) => boolean): Promise<KioskS
 const ONCE_WORDS = {
   vi: {
     result: 'Kết quả',
-    level: { green: 'XANH', amber: 'VÀNG', red: 'ĐỎ' },
     decision: { accept: 'chấp nhận', reject: 'từ chối', review: 'cần nhân viên xem xét' },
   },
   en: {
     result: 'Result',
-    level: { green: 'GREEN', amber: 'AMBER', red: 'RED' },
     decision: { accept: 'accept', reject: 'reject', review: 'staff review' },
   },
 } as const;
@@ -161,7 +160,7 @@ async function once(o: StartOptions, lang: Lang): Promise<number> {
       const name = v.person.vn?.fullName ?? `${v.person.document.surname} ${v.person.document.givenNames}`;
       const words = ONCE_WORDS[lang];
       process.stdout.write(
-        `${host.url}\n${words.result}: ${name} — ${words.level[v.authenticity.level]} (${v.authenticity.reason}), ${words.decision[v.decision]}, ${Math.round(resultMs)} ms\n`,
+        `${host.url}\n${words.result}: ${name} — ${VERDICT_WORDS[lang][v.authenticity.level]} (${v.authenticity.reason}), ${words.decision[v.decision]}, ${Math.round(resultMs)} ms\n`,
       );
     } else {
       process.stderr.write(`idkiosk: ${(s.error ?? s.keyError)?.messages[lang] ?? s.phase}\n`);

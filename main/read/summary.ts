@@ -122,7 +122,8 @@ export function authenticityVerdict(a: Authenticity): Verdict {
   return 'amber';
 }
 
-const VERDICT_WORDS = {
+/** The verdict in words, shared by every place that prints one (read, demo --once). */
+export const VERDICT_WORDS = {
   vi: { green: 'XANH — THẺ THẬT', amber: 'VÀNG — CHƯA XÁC MINH ĐỦ', red: 'ĐỎ — KHÔNG HỢP LỆ' },
   en: { green: 'GREEN — GENUINE', amber: 'AMBER — NOT FULLY VERIFIED', red: 'RED — NOT GENUINE' },
 } as const;

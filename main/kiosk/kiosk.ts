@@ -29,6 +29,7 @@ import { accessFromQr } from '../verify/qr-access.js';
 import { serialQrScanner } from './qr-serial.js';
 import type { QrDevice, QrSink, StoreStatus } from './parts.js';
 import { type JpegQrDecoder, openQrDecoder } from './qr-scan.js';
+import type { KioskLaunchOptions } from './options.js';
 
 
 export interface KioskOptions {
@@ -398,29 +399,18 @@ export async function demoKiosk(o: DemoKioskOptions): Promise<{ kiosk: Kiosk; re
   return { kiosk, reader };
 }
 
-export interface KioskForOptions {
-  card?: string;
-  autoKey?: boolean;
-  profile?: Profile;
+/**
+ * The command line's options (main/kiosk/options.ts, the same on every entry), all optional
+ * here so tests can name only what they need, plus what only code passes.
+ */
+export interface KioskForOptions extends Partial<Omit<KioskLaunchOptions, 'face'>> {
   pin?: string;
-  trust?: string;
-  /** Where confirmed verifications and the settings are kept; demo cards keep theirs apart, in `demo/` below it. */
-  dataDir?: string;
   /** How the device key is protected (Electron: safeStorage); default a 0600 key file. */
   keys?: KeyOptions;
-  /** Live mode: the PC/SC reader to use; default the first one pcscd lists. */
-  reader?: string;
-  /** The ingest server to forward to; default $IDKIOSK_SYNC_URL, else the server the store is enrolled with. */
-  sync?: string;
-  /** Operator enrolment token, needed once per server; default $IDKIOSK_SYNC_TOKEN. */
-  syncToken?: string;
   /** Tuning of the background sync (tests shorten it). */
   syncTiming?: Pick<KioskSyncOptions, 'pollMs' | 'backoff'>;
   /** Live mode: how often pcscd is polled for readers and cards. */
   watch?: PcscCardReaderOptions['watch'];
-  /** A USB-serial QR scanner's port (`--qr-serial`), and its baud rate (default 9600). */
-  qrSerial?: string;
-  qrBaud?: number;
   log?: (line: string) => void;
   /** Face 1:1 against the renderer's camera after each read (start/demo: on unless --no-face). */
   face?: DemoKioskOptions['face'];

@@ -22,7 +22,7 @@ import { PcscCardReader, type PcscCardReaderOptions } from '../verify/pcsc-reade
 import { type KioskSync, type KioskSyncOptions, startKioskSync, syncUrlFor } from './sync.js';
 import { type SettingsStore, settingsFile } from './settings.js';
 import { CameraFeed } from '../verify/camera-feed.js';
-import { DEFAULT_FIRST_FRAME_MS, type KioskFaceOptions, cameraDevice, cameraFaceStep, openFaceWorker, scanQrFromCamera } from './camera.js';
+import { DEFAULT_FIRST_FRAME_MS, FaceHealth, type KioskFaceOptions, cameraDevice, cameraFaceStep, faceDevice, openFaceWorker, scanQrFromCamera } from './camera.js';
 import type { CameraPurpose } from '../api/contract.js';
 import type { QrScannerSource, QrSource } from '../api/contract.js';
 import { accessFromQr } from '../verify/qr-access.js';
@@ -257,6 +257,7 @@ export class Kiosk implements ApiHost, QrSink {
       devices: [
         { kind: 'reader', name: r.name, state: r.status() === 'no-reader' ? 'absent' : 'ok' },
         cameraDevice(this.camera, this.opts.face !== undefined || Boolean(this.opts.qrCamera)),
+        faceDevice(this.opts.face),
         { kind: 'fingerprint', name: 'fingerprint', state: this.opts.biometric?.method === 'fingerprint' ? 'ok' : 'not-available' },
         { kind: 'qr', name: this.qrScanner?.name ?? 'QR', state: this.qrScanner?.state() ?? 'not-available' },
       ],
@@ -368,15 +369,17 @@ export interface DemoKioskOptions {
   recorder?: Recorder & StoreStatus;
   settingsStore?: SettingsStore;
   /** Face 1:1 against the renderer's camera: a worker is started (models warm up in the background) and closed with the kiosk. */
-  face?: boolean | Omit<KioskFaceOptions, 'worker'>;
+  face?: boolean | Omit<KioskFaceOptions, 'worker' | 'health'>;
   log?: (line: string) => void;
 }
 
 /** The face options for a kiosk being built, with its worker started; undefined when face is off or cannot run. */
 function withFaceWorker(face: DemoKioskOptions['face'], log: (line: string) => void): KioskFaceOptions | undefined {
   if (!face) return undefined;
-  const worker = openFaceWorker(log);
-  return worker ? { ...(face === true ? {} : face), worker } : undefined;
+  // A worker that cannot start leaves face matching off with its reason, on the status screen and in each result.
+  const health = new FaceHealth();
+  const worker = openFaceWorker(log, health);
+  return { ...(face === true ? {} : face), worker, health };
 }
 
 export async function demoKiosk(o: DemoKioskOptions): Promise<{ kiosk: Kiosk; reader: EmulatedReader }> {

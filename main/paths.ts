@@ -21,3 +21,16 @@ export const DEMO_CARDS = {
 export function demoCard(which: keyof typeof DEMO_CARDS = 'cccd'): string {
   return join(packageRoot(), DEMO_CARDS[which]);
 }
+
+/**
+ * In a packaged Electron app the code lives in resources/app.asar; files that something other
+ * than Electron's asar-aware fs must load (a worker thread's script and its imports, WASM,
+ * models) are unpacked to app.asar.unpacked (electron-builder.yml `asarUnpack`). The same
+ * path there when it exists; otherwise the path as given (a checkout, the .deb).
+ */
+export function unpackedPath(path: string): string {
+  const m = /([\\/])app\.asar([\\/])/.exec(path);
+  if (!m) return path;
+  const candidate = `${path.slice(0, m.index)}${m[1]}app.asar.unpacked${m[2]}${path.slice(m.index + m[0].length)}`;
+  return existsSync(candidate) ? candidate : path;
+}

@@ -3,7 +3,7 @@
 // non-interactive path (CI, smoke tests): one card placed, one result printed, exit.
 // Options: main/kiosk/options.ts, the one parser every entry shares.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Lang } from '../../core/errors.js';
@@ -100,6 +100,7 @@ async function headless(o: StartOptions, lang: Lang): Promise<number> {
         : '  (No card reader yet: check that pcscd runs and a reader is plugged in — see idkiosk readers; without one, use idkiosk demo.)\n'
       : '';
   process.stdout.write(`${lang === 'vi' ? 'Mở trong trình duyệt' : 'Open in a browser'}: ${host.url}\n${note}`);
+  if (o.urlFile) writeUrlFile(o.urlFile, host.url);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -112,6 +113,13 @@ async function headless(o: StartOptions, lang: Lang): Promise<number> {
 /** What `start` runs under Electron: its entry and the options as they were parsed here. */
 export function electronArgs(o: StartOptions): string[] {
   return [join(packageRoot(), 'dist', 'main', 'electron', 'main.js'), ...startArgv(o)];
+}
+
+/** The URL with its token for a local browser launcher: written whole (temporary file, rename), readable by owner and group only. */
+function writeUrlFile(path: string, url: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${url}\n`, { mode: 0o640 });
+  renameSync(tmp, path);
 }
 
 async function electron(binary: string, o: StartOptions): Promise<number> {
@@ -129,7 +137,7 @@ async function start(argv: string[], lang: Lang, demo: boolean): Promise<number>
 
 export const kioskStartCommand: Command = {
   name: ['start'],
-  usage: 'start [--headless] [--port N] [--reader NAME | --card DIR] [--trust DIR] [--data-dir DIR] [--sync URL [--sync-token T]] [--profile airport|residence|hospital|self-service] [--kiosk] [--auto-start] [--no-face] [--qr-serial PATH [--qr-baud N]]',
+  usage: 'start [--headless] [--port N] [--url-file FILE] [--reader NAME | --card DIR] [--trust DIR] [--data-dir DIR] [--sync URL [--sync-token T]] [--profile airport|residence|hospital|self-service] [--kiosk] [--auto-start] [--no-face] [--qr-serial PATH [--qr-baud N]]',
   run: (argv, { lang }) => start(argv, lang, false),
 };
 

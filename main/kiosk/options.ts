@@ -39,6 +39,8 @@ export interface StartOptions extends KioskLaunchOptions {
   demo: boolean;
   headless: boolean;
   port: number;
+  /** Headless host: write its URL (with the token) to this file once it listens, for a browser launcher (the .deb's idkiosk-browser). */
+  urlFile?: string;
   /** Electron full screen and locked. */
   kioskMode: boolean;
   /** Start with the operating system session (Electron). */
@@ -51,6 +53,7 @@ const OPTIONS = {
   demo: { type: 'boolean' },
   headless: { type: 'boolean' },
   port: { type: 'string' },
+  'url-file': { type: 'string' },
   card: { type: 'string' },
   trust: { type: 'string' },
   reader: { type: 'string' },
@@ -98,8 +101,9 @@ export function parseStartOptions(argv: string[], entry: { demo: boolean }): Sta
   if (values['auto-key'] && values['manual-key']) throw usageError('--auto-key and --manual-key exclude each other', '--auto-key và --manual-key không đi cùng nhau');
   return {
     card: values.card ?? (demo ? demoCard('cccd') : undefined),
-    // The demo trusts its own test CSCA, so it shows what a genuine card looks like.
-    trust: values.trust ?? (demo && !values.card ? demoTrust() : undefined),
+    // The demo trusts its own test CSCA, so it shows what a genuine card looks like; a live
+    // station its configured folder ($IDKIOSK_TRUST_DIR, set by the .deb's /etc/default/idkiosk).
+    trust: values.trust ?? (demo && !values.card ? demoTrust() : demo || values.card ? undefined : process.env.IDKIOSK_TRUST_DIR || undefined),
     reader: values.reader,
     dataDir: values['data-dir'],
     sync: values.sync,
@@ -113,6 +117,7 @@ export function parseStartOptions(argv: string[], entry: { demo: boolean }): Sta
     demo: demo || values.card !== undefined,
     headless: Boolean(values.headless || values.once),
     port,
+    urlFile: values['url-file'],
     kioskMode: Boolean(values.kiosk),
     autoStart: Boolean(values['auto-start']),
     once: Boolean(values.once),
@@ -164,6 +169,7 @@ export function startArgv(o: StartOptions): string[] {
   opt('qr-baud', o.qrBaud);
   flag('headless', o.headless && !o.once);
   if (o.port !== 0) opt('port', o.port);
+  opt('url-file', o.urlFile);
   flag('kiosk', o.kioskMode);
   flag('auto-start', o.autoStart);
   flag('once', o.once);

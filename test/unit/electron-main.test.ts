@@ -158,7 +158,7 @@ describe('the options contract', () => {
     ['demo', [], true],
     ['demo, manual key, own card, trust', ['--manual-key', '--card', '/tmp/card', '--trust', '/tmp/trust'], true],
     ['demo once json', ['--once', '--json'], true],
-    ['start live', ['--reader', 'R', '--data-dir', '/d', '--sync', 'http://h/', '--sync-token', 't', '--profile', 'self-service', '--qr-serial', '/dev/ttyACM0', '--qr-baud', '9600', '--kiosk', '--auto-start', '--port', '8080', '--headless', '--no-face'], false],
+    ['start live', ['--reader', 'R', '--url-file', '/run/idkiosk/url', '--data-dir', '/d', '--sync', 'http://h/', '--sync-token', 't', '--profile', 'self-service', '--qr-serial', '/dev/ttyACM0', '--qr-baud', '9600', '--kiosk', '--auto-start', '--port', '8080', '--headless', '--no-face'], false],
     ['start card', ['--card', '/tmp/card'], false],
     ['start card auto-key', ['--card', '/tmp/card', '--auto-key'], false],
   ];

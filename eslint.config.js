@@ -48,6 +48,7 @@ export default tseslint.config(
   layer(['main/api/**/*.ts'], up(...MAIN_ROOMS, 'verify', 'renderer', 'test')),
   layer(['main/host/**/*.ts'], up(...MAIN_ROOMS.filter((r) => r !== 'host'), 'verify', 'renderer', 'test')),
   layer(['main/electron/**/*.ts', 'main/electron/**/*.cts'], up('read', 'commands', 'bench', 'eval', 'renderer', 'test')),
+  layer(['main/doctor/**/*.ts'], up('read', 'commands', 'host', 'electron', 'bench', 'eval', 'renderer', 'test')),
   layer(['main/commands/**/*.ts'], up('bench', 'eval', 'renderer', 'test')),
   layer(['main/bench/**/*.ts', 'main/eval/**/*.ts'], up('renderer', 'test')),
   // The renderer runs in the page: its own files, and the API contract's types only.

@@ -50,7 +50,8 @@ export const ERROR_CODES = {
   UNSUPPORTED: c('chip', 'The chip or certificate uses an algorithm this software does not implement.'),
   // ---- readers
   PCSCD_NOT_RUNNING: c('reader', 'The PC/SC service (pcscd) is not running.'),
-  PCSC_LIBRARY_MISSING: c('reader', 'The PC/SC library or its Node binding is missing on this machine.'),
+  PCSC_LIBRARY_MISSING: c('reader', 'The PC/SC library (libpcsclite) is missing on this machine.'),
+  PCSC_BINDING_MISSING: c('reader', 'The PC/SC Node binding was not built (no PC/SC headers at install time): live readers need it rebuilt.'),
   PCSC_FAILURE: c('reader', 'PC/SC reported a failure not covered by a more precise code.'),
   NO_READER: c('reader', 'No card reader is plugged in, or the one named is not there.'),
   READER_UNPLUGGED: c('reader', 'The reader was unplugged during a read.'),

@@ -5,6 +5,7 @@ import { type Lang, isIdkError, usageError } from '../core/errors.js';
 import { benchCommand } from './commands/bench.js';
 import { cardBuildCommand } from './commands/card-build.js';
 import type { Command } from './commands/command.js';
+import { doctorCommand } from './commands/doctor.js';
 import { emulateCommand } from './commands/emulate.js';
 import { fingerprintCommand } from './commands/fingerprint.js';
 import { qrCommand } from './commands/qr.js';
@@ -14,7 +15,7 @@ import { readCommand } from './commands/read.js';
 import { readersCommand } from './commands/readers.js';
 import { kioskDemoCommand, kioskStartCommand } from './commands/start.js';
 
-const COMMANDS: Command[] = [kioskStartCommand, kioskDemoCommand, readersCommand, readCommand, cardBuildCommand, emulateCommand, qrCommand, queueCommand, syncServerCommand, fingerprintCommand, benchCommand];
+const COMMANDS: Command[] = [kioskStartCommand, kioskDemoCommand, readersCommand, readCommand, cardBuildCommand, emulateCommand, qrCommand, queueCommand, syncServerCommand, fingerprintCommand, doctorCommand, benchCommand];
 
 const lang: Lang = (process.env.IDKIOSK_LANG ?? 'vi').startsWith('en') ? 'en' : 'vi';
 

@@ -39,3 +39,16 @@ export function defaultDataDir(given?: string): string {
 export function defaultServerDir(given?: string): string {
   return given ?? (process.env.IDKIOSK_SERVER_DIR || join(userDataHome(), 'idkiosk-server'));
 }
+
+/**
+ * In a packaged Electron app the code lives in resources/app.asar; files that something other
+ * than Electron's asar-aware fs must load (a worker thread's script and its imports, WASM,
+ * models) are unpacked to app.asar.unpacked (electron-builder.yml `asarUnpack`). The same
+ * path there when it exists; otherwise the path as given (a checkout, the .deb).
+ */
+export function unpackedPath(path: string): string {
+  const m = /([\\/])app\.asar([\\/])/.exec(path);
+  if (!m) return path;
+  const candidate = `${path.slice(0, m.index)}${m[1]}app.asar.unpacked${m[2]}${path.slice(m.index + m[0].length)}`;
+  return existsSync(candidate) ? candidate : path;
+}

@@ -71,7 +71,7 @@ interface KeyFile {
   secret: string;
 }
 
-const KEY_FILE = 'device-key.json';
+export const KEY_FILE = 'device-key.json';
 
 function keyError(code: ErrorCode, vi: string, en: string, detail?: Record<string, unknown>): IdkError {
   return new IdkError(code, { vi, en }, detail ? { detail } : undefined);

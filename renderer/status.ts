@@ -43,7 +43,8 @@ function fill(app: AppContext, box: HTMLElement, s: StatusView): void {
     h(
       'ul',
       { class: 'devices', 'data-testid': 'devices' },
-      ...s.devices.map((d) => h('li', { class: `device ${d.state}` }, h('span', { class: `dot ${d.state}`, 'aria-hidden': 'true' }), `${t.deviceKinds[d.kind]} (${d.name}): ${t.deviceState[d.state]}`)),
+      // A part that is off says why (e.g. the face models did not load), never just disappears.
+      ...s.devices.map((d) => h('li', { class: `device ${d.state}`, 'data-kind': d.kind }, h('span', { class: `dot ${d.state}`, 'aria-hidden': 'true' }), `${t.deviceKinds[d.kind]} (${d.name}): ${t.deviceState[d.state]}${d.reason ? ` — ${d.reason.messages[lang]}` : ''}`)),
     ),
     h('h2', {}, t.queue),
     store.available

@@ -36,6 +36,22 @@ export function libraryMissing(cause?: unknown): IdkError {
   );
 }
 
+/**
+ * The Node binding (npm `smartcard`) is not built: its build needs the PC/SC headers, which a
+ * machine without libpcsclite-dev lacks, so `npm ci` left it out (docs/readers.md). One line
+ * naming the system package and the command that builds it again.
+ */
+export function bindingMissing(rebuild: string, cause?: unknown): IdkError {
+  return new IdkError(
+    'PCSC_BINDING_MISSING',
+    {
+      vi: `Chưa dựng thành phần PC/SC cho Node (gói npm "smartcard"), nên chưa đọc được đầu đọc thẻ: cài gói "libpcsclite-dev" và "pcscd" (apt-get install libpcsclite-dev pcscd), rồi chạy "${rebuild}" trong thư mục idkiosk.`,
+      en: `The PC/SC binding for Node (npm package "smartcard") is not built, so no card reader can be used: install the "libpcsclite-dev" and "pcscd" packages (apt-get install libpcsclite-dev pcscd), then run "${rebuild}" in the idkiosk folder.`,
+    },
+    { cause, detail: { packages: ['libpcsclite-dev', 'pcscd'], rebuild } },
+  );
+}
+
 function readerList(readers: string[]): { vi: string; en: string } {
   if (readers.length === 0) return { vi: '', en: '' };
   const list = readers.map((r) => `"${r}"`).join(', ');

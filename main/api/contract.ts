@@ -155,7 +155,8 @@ export interface SettingsView {
 }
 
 export interface StatusView {
-  devices: Array<{ kind: 'reader' | 'camera' | 'fingerprint' | 'qr'; name: string; state: 'ok' | 'absent' | 'not-available' }>;
+  /** `off`: wanted but could not start (the face matcher's worker or models), with the reason. */
+  devices: Array<{ kind: 'reader' | 'camera' | 'fingerprint' | 'qr' | 'face'; name: string; state: 'ok' | 'absent' | 'not-available' | 'off'; reason?: ApiError }>;
   store:
     | { available: false }
     | { available: true; queueDepth: number; lastSync: string | null; link: 'good' | 'weak' | 'down'; perHour: Array<{ hour: string; count: number }>; /** The ingest server this kiosk forwards to; null = none configured. */ server?: string | null };

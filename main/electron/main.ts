@@ -1,38 +1,31 @@
-// Electron's entry point (`electron dist/main/electron/main.js [--demo] [--card DIR]
-// [--profile P] [--kiosk] [--auto-start]`), started by `idkiosk start` when the binary
-// exists. Everything here is the real electron module handed to the tested wiring.
-import { parseArgs } from 'node:util';
+// Electron's entry point (`electron dist/main/electron/main.js [options of idkiosk start]`),
+// started by `idkiosk start` when the binary exists, with the options it already parsed
+// written out in full (main/kiosk/options.ts: one parser and one type for every entry).
+// Everything here is the real electron module handed to the tested wiring;
+// test/unit/electron-main.test.ts runs this file as a process against a fake electron module.
 import electron from 'electron';
-import type { Profile } from '../api/contract.js';
+import { type Lang, isIdkError } from '../../core/errors.js';
 import { type KeyOptions, type SafeStorageLike, safeStorageSealer } from '../../offline-cache/device-keys.js';
 import { kioskFor } from '../kiosk/kiosk.js';
-import { demoCard } from '../paths.js';
+import { type StartOptions, kioskLaunch, parseStartOptions } from '../kiosk/options.js';
 import { type ElectronApi, registerScheme, runShell } from './shell.js';
 
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: {
-    demo: { type: 'boolean' },
-    card: { type: 'string' },
-    profile: { type: 'string' },
-    kiosk: { type: 'boolean' },
-    'auto-start': { type: 'boolean' },
-    'auto-key': { type: 'boolean' },
-    'manual-key': { type: 'boolean' },
-    headless: { type: 'boolean' },
-    port: { type: 'string' },
-    sync: { type: 'string' },
-    'sync-token': { type: 'string' },
-    'no-face': { type: 'boolean' },
-    'qr-serial': { type: 'string' },
-    'qr-baud': { type: 'string' },
-  },
-  strict: false,
-});
-
+const lang: Lang = (process.env.IDKIOSK_LANG ?? 'vi').startsWith('en') ? 'en' : 'vi';
 const e = electron as unknown as ElectronApi;
 registerScheme(e);
-const card = typeof values.card === 'string' ? values.card : values.demo ? demoCard('cccd') : undefined;
+
+// `electron main.js …` (process.defaultApp) puts the script before the options; a packaged app does not.
+const argv = process.argv.slice((process as { defaultApp?: boolean }).defaultApp ? 2 : 1);
+let o: StartOptions;
+try {
+  o = parseStartOptions(argv, { demo: false });
+} catch (err) {
+  // The same one line as the CLI: the message in the clerk's language and the code.
+  const line = isIdkError(err) ? `${err.text(lang)} [${err.code}]` : `${(err as Error).message} [BAD_ARGUMENTS]`;
+  console.error(`idkiosk: ${line}`);
+  process.exit(2);
+}
+
 /**
  * The device key sealed by the OS keychain through safeStorage (usable only once the app is
  * ready). On Linux without a keyring safeStorage falls back to plain text: then say so loudly
@@ -47,22 +40,9 @@ function keyProtection(): KeyOptions {
   return { warn: (m) => console.warn('idkiosk:', m) };
 }
 
-const kiosk = e.app.whenReady().then(() =>
-  kioskFor({
-    card,
-    autoKey: Boolean(values.demo && !values['manual-key']) || Boolean(values['auto-key']),
-    profile: values.profile as Profile | undefined,
-    sync: typeof values.sync === 'string' ? values.sync : undefined,
-    syncToken: typeof values['sync-token'] === 'string' ? values['sync-token'] : undefined,
-    keys: keyProtection(),
-    // The camera is the page's (getUserMedia under the shell's media permission); the matcher runs in this process's worker.
-    face: !values['no-face'],
-    // Checked by `idkiosk start` before it spawned this process.
-    qrSerial: typeof values['qr-serial'] === 'string' ? values['qr-serial'] : undefined,
-    qrBaud: typeof values['qr-baud'] === 'string' ? Number(values['qr-baud']) : undefined,
-  }),
-);
-runShell(e, kiosk, { mode: values.kiosk ? 'kiosk' : 'desk', autoStart: Boolean(values['auto-start']) }).catch((err: unknown) => {
-  console.error('idkiosk:', err instanceof Error ? err.message : String(err));
+// The camera is the page's (getUserMedia under the shell's media permission); the matcher runs in this process's worker.
+const kiosk = e.app.whenReady().then(() => kioskFor({ ...kioskLaunch(o), keys: keyProtection() }));
+runShell(e, kiosk, { mode: o.kioskMode ? 'kiosk' : 'desk', autoStart: o.autoStart }).catch((err: unknown) => {
+  console.error('idkiosk:', isIdkError(err) ? `${err.text(lang)} [${err.code}]` : err instanceof Error ? err.message : String(err));
   e.app.quit();
 });

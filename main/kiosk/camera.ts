@@ -1,10 +1,10 @@
 // The kiosk's camera side: the face step fed by the renderer's camera (through CameraFeed),
 // the face worker's life (started once, warmed up in the background, closed with the
 // kiosk), and what the status screen says about the camera.
-import { isIdkError } from '../../core/errors.js';
+import { IdkError, isIdkError } from '../../core/errors.js';
 import { HINT_TEXT, type QualityHint } from '../../drivers/qr/decode.js';
 import { ScanLoop } from '../../drivers/qr/scan-loop.js';
-import type { StatusView } from '../api/contract.js';
+import type { ApiError, StatusView } from '../api/contract.js';
 import type { CameraFeed } from '../verify/camera-feed.js';
 import { FaceWorker } from '../verify/face/client.js';
 import { faceStep } from '../verify/face/step.js';
@@ -12,7 +12,10 @@ import type { BiometricStep } from '../verify/pipeline.js';
 import type { JpegQrDecoder, QrScanResult } from './qr-scan.js';
 
 export interface KioskFaceOptions {
-  worker: FaceWorker;
+  /** Absent when the worker could not start: then `health` says why, and the step says so on every read. */
+  worker?: FaceWorker;
+  /** Whether the matcher could start and load its models, for the status screen and `doctor`. */
+  health?: FaceHealth;
   /** Frames to try before the step gives up and leaves the comparison to staff (default 60, ~10 s at the renderer's rate). */
   attempts?: number;
   /** How long to wait for the first frame before saying no pictures arrive (default 15 s). */
@@ -22,25 +25,88 @@ export interface KioskFaceOptions {
 const DEFAULT_FACE_ATTEMPTS = 60;
 export const DEFAULT_FIRST_FRAME_MS = 15_000;
 
+/**
+ * Whether face matching can run: `starting` while the models load, `ready` once they did,
+ * `off` with the reason when the worker or a model could not load. Face matching must never
+ * disappear silently (issue #13): the status screen shows this, and each read says why no
+ * comparison was made.
+ */
+export class FaceHealth {
+  state: 'starting' | 'ready' | 'off' = 'starting';
+  reason: IdkError | undefined;
+
+  off(e: unknown): void {
+    this.state = 'off';
+    this.reason = isIdkError(e)
+      ? e
+      : new IdkError('FACE_UNAVAILABLE', {
+          vi: `Không khởi động được bộ so khớp khuôn mặt (${(e as Error)?.message ?? String(e)}): hãy cài lại phần mềm.`,
+          en: `The face matcher could not start (${(e as Error)?.message ?? String(e)}): reinstall the software.`,
+        });
+  }
+
+  ready(): void {
+    if (this.state === 'starting') this.state = 'ready';
+  }
+
+  get apiReason(): ApiError | undefined {
+    return this.reason ? { code: this.reason.code, messages: { ...this.reason.messages } } : undefined;
+  }
+}
+
 export function cameraFaceStep(feed: CameraFeed, o: KioskFaceOptions): BiometricStep {
-  return faceStep(o.worker, { grab: (signal) => feed.next('face', signal), attempts: o.attempts ?? DEFAULT_FACE_ATTEMPTS });
+  const health = o.health;
+  if (!o.worker) return faceOffStep(health?.reason ?? new IdkError('FACE_UNAVAILABLE', { vi: 'Không có bộ so khớp khuôn mặt.', en: 'No face matcher.' }));
+  const step = faceStep(o.worker, { grab: (signal) => feed.next('face', signal), attempts: o.attempts ?? DEFAULT_FACE_ATTEMPTS });
+  if (!health) return step;
+  return {
+    method: 'face',
+    // No camera phase when the models did not load: the read says why at once instead.
+    get live() {
+      return health.state !== 'off';
+    },
+    verify(portrait, signal, ui) {
+      if (health.state === 'off' && health.reason) return Promise.reject(health.reason);
+      return step.verify(portrait, signal, ui);
+    },
+  };
+}
+
+/** The step of a kiosk whose face matcher could not start: every read says why (staff compare by eye). */
+function faceOffStep(reason: IdkError): BiometricStep {
+  return { method: 'face', live: false, verify: () => Promise.reject(reason) };
 }
 
 /**
  * The face worker for a kiosk, its models loading in the background so the first person
  * does not wait for them; undefined (and a warning) when it cannot start, so the kiosk
- * still runs and says face matching is not available.
+ * still runs and `health` says face matching is off and why.
  */
-export function openFaceWorker(log: (line: string) => void): FaceWorker | undefined {
+export function openFaceWorker(log: (line: string) => void, health = new FaceHealth()): FaceWorker | undefined {
   let worker: FaceWorker;
   try {
     worker = new FaceWorker();
   } catch (e) {
     log(`face matching off: ${isIdkError(e) ? e.code : (e as Error).message}`);
+    health.off(e);
     return undefined;
   }
-  worker.warmUp().catch((e: unknown) => log(`face models did not load: ${isIdkError(e) ? e.code : (e as Error).message}`));
+  worker.warmUp().then(
+    () => health.ready(),
+    (e: unknown) => {
+      log(`face models did not load: ${isIdkError(e) ? e.code : (e as Error).message}`);
+      health.off(e);
+    },
+  );
   return worker;
+}
+
+/** The face matcher on the status screen: off with the reason when it could not load. */
+export function faceDevice(o: KioskFaceOptions | undefined): StatusView['devices'][number] {
+  if (!o) return { kind: 'face', name: 'face', state: 'not-available' };
+  const h = o.health;
+  if (!o.worker || h?.state === 'off') return { kind: 'face', name: 'face', state: 'off', ...(h?.apiReason ? { reason: h.apiReason } : {}) };
+  return { kind: 'face', name: 'face', state: 'ok' };
 }
 
 export function cameraDevice(feed: CameraFeed, faceOn: boolean): StatusView['devices'][number] {

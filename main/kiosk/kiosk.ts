@@ -22,13 +22,14 @@ import { PcscCardReader, type PcscCardReaderOptions } from '../verify/pcsc-reade
 import { type KioskSync, type KioskSyncOptions, startKioskSync, syncUrlFor } from './sync.js';
 import { type SettingsStore, settingsFile } from './settings.js';
 import { CameraFeed } from '../verify/camera-feed.js';
-import { DEFAULT_FIRST_FRAME_MS, type KioskFaceOptions, cameraDevice, cameraFaceStep, openFaceWorker, scanQrFromCamera } from './camera.js';
+import { DEFAULT_FIRST_FRAME_MS, FaceHealth, type KioskFaceOptions, cameraDevice, cameraFaceStep, faceDevice, openFaceWorker, scanQrFromCamera } from './camera.js';
 import type { CameraPurpose } from '../api/contract.js';
 import type { QrScannerSource, QrSource } from '../api/contract.js';
 import { accessFromQr } from '../verify/qr-access.js';
 import { serialQrScanner } from './qr-serial.js';
 import type { QrDevice, QrSink, StoreStatus } from './parts.js';
 import { type JpegQrDecoder, openQrDecoder } from './qr-scan.js';
+import type { KioskLaunchOptions } from './options.js';
 
 
 interface KioskOptions {
@@ -259,6 +260,7 @@ export class Kiosk implements ApiHost, QrSink {
       devices: [
         { kind: 'reader', name: r.name, state: r.status() === 'no-reader' ? 'absent' : 'ok' },
         cameraDevice(this.camera, this.opts.face !== undefined || Boolean(this.opts.qrCamera)),
+        faceDevice(this.opts.face),
         { kind: 'fingerprint', name: 'fingerprint', state: this.opts.biometric?.method === 'fingerprint' ? 'ok' : 'not-available' },
         { kind: 'qr', name: this.qrScanner?.name ?? 'QR', state: this.qrScanner?.state() ?? 'not-available' },
       ],
@@ -370,15 +372,17 @@ interface DemoKioskOptions {
   recorder?: Recorder & StoreStatus;
   settingsStore?: SettingsStore;
   /** Face 1:1 against the renderer's camera: a worker is started (models warm up in the background) and closed with the kiosk. */
-  face?: boolean | Omit<KioskFaceOptions, 'worker'>;
+  face?: boolean | Omit<KioskFaceOptions, 'worker' | 'health'>;
   log?: (line: string) => void;
 }
 
 /** The face options for a kiosk being built, with its worker started; undefined when face is off or cannot run. */
 function withFaceWorker(face: DemoKioskOptions['face'], log: (line: string) => void): KioskFaceOptions | undefined {
   if (!face) return undefined;
-  const worker = openFaceWorker(log);
-  return worker ? { ...(face === true ? {} : face), worker } : undefined;
+  // A worker that cannot start leaves face matching off with its reason, on the status screen and in each result.
+  const health = new FaceHealth();
+  const worker = openFaceWorker(log, health);
+  return { ...(face === true ? {} : face), worker, health };
 }
 
 export async function demoKiosk(o: DemoKioskOptions): Promise<{ kiosk: Kiosk; reader: EmulatedReader }> {
@@ -401,29 +405,18 @@ export async function demoKiosk(o: DemoKioskOptions): Promise<{ kiosk: Kiosk; re
   return { kiosk, reader };
 }
 
-interface KioskForOptions {
-  card?: string;
-  autoKey?: boolean;
-  profile?: Profile;
+/**
+ * The command line's options (main/kiosk/options.ts, the same on every entry), all optional
+ * here so tests can name only what they need, plus what only code passes.
+ */
+interface KioskForOptions extends Partial<Omit<KioskLaunchOptions, 'face'>> {
   pin?: string;
-  trust?: string;
-  /** Where confirmed verifications and the settings are kept; demo cards keep theirs apart, in `demo/` below it. */
-  dataDir?: string;
   /** How the device key is protected (Electron: safeStorage); default a 0600 key file. */
   keys?: KeyOptions;
-  /** Live mode: the PC/SC reader to use; default the first one pcscd lists. */
-  reader?: string;
-  /** The ingest server to forward to; default $IDKIOSK_SYNC_URL, else the server the store is enrolled with. */
-  sync?: string;
-  /** Operator enrolment token, needed once per server; default $IDKIOSK_SYNC_TOKEN. */
-  syncToken?: string;
   /** Tuning of the background sync (tests shorten it). */
   syncTiming?: Pick<KioskSyncOptions, 'pollMs' | 'backoff'>;
   /** Live mode: how often pcscd is polled for readers and cards. */
   watch?: PcscCardReaderOptions['watch'];
-  /** A USB-serial QR scanner's port (`--qr-serial`), and its baud rate (default 9600). */
-  qrSerial?: string;
-  qrBaud?: number;
   log?: (line: string) => void;
   /** Face 1:1 against the renderer's camera after each read (start/demo: on unless --no-face). */
   face?: DemoKioskOptions['face'];

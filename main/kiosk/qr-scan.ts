@@ -12,7 +12,7 @@ import { frameToRgba } from '../../drivers/camera/frame.js';
 import { decodeJpeg } from '../../drivers/camera/jpeg.js';
 import type { DecodedCode, QualityHint } from '../../drivers/qr/decode.js';
 import { FrameDecoder } from '../../drivers/qr/scan-loop.js';
-import { packageRoot } from '../paths.js';
+import { packageRoot, unpackedPath } from '../paths.js';
 
 export interface QrScanResult {
   code: DecodedCode | null;
@@ -46,7 +46,8 @@ export class QrFrameWork {
 
 function workerPath(): string | undefined {
   const here = fileURLToPath(import.meta.url);
-  const path = here.endsWith('.ts') ? join(packageRoot(), 'dist/main/kiosk/qr-scan-worker.js') : join(here, '..', 'qr-scan-worker.js');
+  // Packaged: the worker runs from app.asar.unpacked (see main/paths.ts unpackedPath).
+  const path = unpackedPath(here.endsWith('.ts') ? join(packageRoot(), 'dist/main/kiosk/qr-scan-worker.js') : join(here, '..', 'qr-scan-worker.js'));
   return existsSync(path) ? path : undefined;
 }
 

@@ -111,7 +111,7 @@ export function formatReport(r: ReadReport, lang: Lang): string {
 
 type Authenticity = ReadReport['authenticity'];
 
-const VERDICT_WORDS = {
+export const VERDICT_WORDS = {
   vi: { green: 'XANH — THẺ THẬT', amber: 'VÀNG — CHƯA XÁC MINH ĐỦ', red: 'ĐỎ — KHÔNG HỢP LỆ' },
   en: { green: 'GREEN — GENUINE', amber: 'AMBER — NOT FULLY VERIFIED', red: 'RED — NOT GENUINE' },
 } as const;

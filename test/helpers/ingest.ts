@@ -18,9 +18,10 @@ export interface Ingest {
 }
 
 /** The ingest server over one folder: stopped and started again on the same port it keeps its data. */
-export async function ingest(dir = tempDir('idk-srv-'), port = 0, enrolToken = INGEST_TOKEN): Promise<Ingest> {
+export async function ingest(dir = tempDir('idk-srv-'), port = 0, enrolToken = INGEST_TOKEN, now?: () => number): Promise<Ingest> {
   const db = new SqliteServerStore(join(dir, 'ingest.sqlite'));
-  const server: Server = createSyncServer({ store: db, keys: loadOrCreateServerKeys(join(dir, 'server-key.json')), enrolToken });
+  // `now`: a server whose clock is set differently (the doctor's clock-skew test).
+  const server: Server = createSyncServer({ store: db, keys: loadOrCreateServerKeys(join(dir, 'server-key.json')), enrolToken, ...(now ? { now } : {}) });
   const url = await listen(server, port);
   let stopped = false;
   const stop = async () => {

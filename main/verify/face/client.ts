@@ -5,14 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { IdkError, errorFromData } from '../../../core/errors.js';
 import type { Frame } from '../../../drivers/camera/frame.js';
-import { packageRoot } from '../../paths.js';
+import { packageRoot, unpackedPath } from '../../paths.js';
 import type { FaceResult } from '../face-result.js';
 import type { FaceRequest, FaceResponse } from './protocol.js';
 
 /** The compiled worker: beside this module in dist/, or dist/'s copy when running from source (tests). */
 function workerPath(): string {
   const here = fileURLToPath(import.meta.url);
-  const path = here.endsWith('.ts') ? join(packageRoot(), 'dist/main/verify/face/worker.js') : join(here, '..', 'worker.js');
+  // Packaged: the worker runs from app.asar.unpacked, where its imports, WASM and models are plain files.
+  const path = unpackedPath(here.endsWith('.ts') ? join(packageRoot(), 'dist/main/verify/face/worker.js') : join(here, '..', 'worker.js'));
   if (!existsSync(path)) {
     throw new IdkError('FACE_WORKER_MISSING', {
       vi: 'Thiếu tiến trình so khớp khuôn mặt: hãy chạy "npm run build".',

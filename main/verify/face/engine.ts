@@ -14,7 +14,7 @@ import { note, QUALITY_LIMITS } from './quality.js';
  */
 export const FACE_THRESHOLD = 0.94;
 
-const MATCHER = 'dlib-resnet-v1 (face-api 1.7.15 weights) / blazeface+facemesh (human 3.3.6) / tfjs-wasm';
+export const MATCHER = 'dlib-resnet-v1 (face-api 1.7.15 weights) / blazeface+facemesh (human 3.3.6) / tfjs-wasm';
 
 export interface FaceAnalysis {
   subject: 'live' | 'document';

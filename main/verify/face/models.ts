@@ -10,7 +10,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { IdkError } from '../../../core/errors.js';
 
 /** Where each model comes from; docs/face.md names origin and licence of each. */
-const MODEL_FILES = {
+export const MODEL_FILES = {
   /** MediaPipe BlazeFace (back-camera variant, 256x256), Apache-2.0, as packaged by @vladmandic/human (MIT). */
   detector: { pkg: '@vladmandic/human', file: 'models/blazeface.json' },
   /** MediaPipe Face Mesh (468 points, 192x192), Apache-2.0, as packaged by @vladmandic/human. */

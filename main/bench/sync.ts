@@ -9,7 +9,7 @@ import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js'
 import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { FaultProxy } from '../../offline-cache/sync/link-sim.js';
-import { syntheticVerification } from '../../test/helpers/verifications.js';
+import { syntheticVerification } from './synthetic.js';
 import type { Figure } from './figure.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

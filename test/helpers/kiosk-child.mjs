@@ -10,7 +10,7 @@ const total = Number(totalText);
 const { openLocalStore } = await import(join(dist, 'offline-cache/store.js'));
 const { recordVerification, queueCounts } = await import(join(dist, 'offline-cache/outbox.js'));
 const { SyncClient } = await import(join(dist, 'offline-cache/sync/client.js'));
-const { syntheticVerification } = await import(join(dist, 'test/helpers/verifications.js'));
+const { syntheticVerification } = await import(join(dist, 'main/bench/synthetic.js'));
 
 const store = openLocalStore({ dataDir, diskReserveBytes: 0 });
 const client = new SyncClient({ store, backoff: { baseMs: 10, capMs: 200 }, targetBatchSeconds: 0.2, initialBatchEvents: 5, maxBatchEvents: 50, minTimeoutMs: 3000 });

@@ -16,7 +16,7 @@ import { openLocalStore } from '../../offline-cache/store.js';
 import { SyncClient, enrolDevice } from '../../offline-cache/sync/client.js';
 import { tempDir } from '../helpers/cards.js';
 import { DIST, type ServerChild, killHard, requireDist, startServerChild } from '../helpers/sync-server-child.js';
-import { syntheticVerification } from '../helpers/verifications.js';
+import { syntheticVerification } from '../../main/bench/synthetic.js';
 
 const TOKEN = 'quarantine-test-token';
 const run = promisify(execFile);

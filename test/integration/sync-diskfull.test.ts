@@ -10,7 +10,7 @@ import { pendingRun, queueCounts, recordVerification } from '../../offline-cache
 import { alerts } from '../../offline-cache/retention.js';
 import { openLocalStore } from '../../offline-cache/store.js';
 import { tempDir } from '../helpers/cards.js';
-import { syntheticVerification } from '../helpers/verifications.js';
+import { syntheticVerification } from '../../main/bench/synthetic.js';
 
 const mnt = join(tempDir('idk-full-'), 'mnt');
 let mounted = false;

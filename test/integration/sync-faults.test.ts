@@ -13,7 +13,7 @@ import { SyncClient, enrolDevice } from '../../offline-cache/sync/client.js';
 import { tempDir } from '../helpers/cards.js';
 import { FaultProxy } from '../../offline-cache/sync/link-sim.js';
 import { type ServerChild, killHard, startServerChild } from '../helpers/sync-server-child.js';
-import { prng, syntheticVerification } from '../helpers/verifications.js';
+import { prng, syntheticVerification } from '../../main/bench/synthetic.js';
 
 const TOTAL = 10_000;
 const TOKEN = 'fault-test-token';

@@ -13,7 +13,7 @@ import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { tempDir } from '../helpers/cards.js';
 import { DIST, killHard, requireDist } from '../helpers/sync-server-child.js';
-import { prng } from '../helpers/verifications.js';
+import { prng } from '../../main/bench/synthetic.js';
 
 const KILLS = 55;
 const TOTAL = 100_000; // more than the kills leave time for: the kiosk never finishes on its own
@@ -51,7 +51,7 @@ function kiosk(dataDir: string, total: number): Run {
 describe('kill -9 of the kiosk', () => {
   it(`loses and duplicates nothing across ${KILLS} kills while recording and sending`, { timeout: 240_000 }, async () => {
     requireDist('offline-cache/sync/client.js');
-    requireDist('test/helpers/verifications.js');
+    requireDist('main/bench/synthetic.js');
     const srvDir = tempDir('idk-kill-srv-');
     const db = new SqliteServerStore(join(srvDir, 'ingest.sqlite'));
     const server: Server = createSyncServer({ store: db, keys: loadOrCreateServerKeys(join(srvDir, 'key.json')), enrolToken: TOKEN });

@@ -14,7 +14,7 @@ import { PostgresServerStore } from '../../offline-cache/sync/server-store-postg
 import { tempDir } from '../helpers/cards.js';
 import { FaultProxy } from '../../offline-cache/sync/link-sim.js';
 import { type ServerChild, killHard, startServerChild } from '../helpers/sync-server-child.js';
-import { prng, syntheticVerification } from '../helpers/verifications.js';
+import { prng, syntheticVerification } from '../../main/bench/synthetic.js';
 
 const URL_PG = process.env.IDKIOSK_TEST_PG_URL ?? 'postgres://idkiosk:idkiosk@127.0.0.1:54329/idkiosk_test';
 const TOKEN = 'pg-test-token';

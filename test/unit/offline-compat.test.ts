@@ -21,7 +21,7 @@ import { type BatchPayload, decodeBatch, encodeBatch, verifyBatch } from '../../
 import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
 import { tempDir } from '../helpers/cards.js';
 import { INGEST_TOKEN, type Ingest, ingest } from '../helpers/ingest.js';
-import { syntheticVerification } from '../helpers/verifications.js';
+import { syntheticVerification } from '../../main/bench/synthetic.js';
 
 const FIX = join(import.meta.dirname, '../fixtures/store-v1');
 const dec = new TextDecoder();

@@ -16,7 +16,7 @@ import {
 } from '../../offline-cache/events.js';
 import { ed25519FromSeed, ed25519Sign, x25519, x25519PublicKey } from '../../offline-cache/platform-crypto.js';
 import { UUID_RE, uuidv7, uuidv7Time } from '../../offline-cache/uuidv7.js';
-import { syntheticVerification } from '../helpers/verifications.js';
+import { syntheticVerification } from '../../main/bench/synthetic.js';
 
 describe('primitives', () => {
   it('Ed25519 through tweetnacl matches RFC 8032 §7.1 TEST 1', () => {

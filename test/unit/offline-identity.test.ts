@@ -7,7 +7,7 @@ import { b64 } from '../../offline-cache/canonical.js';
 import { pendingRun, queueCounts, recordVerification } from '../../offline-cache/outbox.js';
 import { type LocalStore, type StoreOptions, getMeta, openLocalStore } from '../../offline-cache/store.js';
 import { tempDir } from '../helpers/cards.js';
-import { syntheticVerification } from '../helpers/verifications.js';
+import { syntheticVerification } from '../../main/bench/synthetic.js';
 
 const open: LocalStore[] = [];
 function store(dataDir: string, opts: Partial<StoreOptions> = {}): LocalStore {

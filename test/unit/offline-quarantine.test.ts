@@ -11,7 +11,7 @@ import { exportQuarantined, nextBatch, quarantined, retryQuarantined, setAsideFr
 import { alerts } from '../../offline-cache/retention.js';
 import { type LocalStore, openLocalStore, setMeta } from '../../offline-cache/store.js';
 import { tempDir } from '../helpers/cards.js';
-import { syntheticVerification } from '../helpers/verifications.js';
+import { syntheticVerification } from '../../main/bench/synthetic.js';
 
 const open: LocalStore[] = [];
 function filled(n: number): { s: LocalStore; ids: string[] } {

@@ -9,7 +9,7 @@ import { MIGRATIONS } from '../../offline-cache/migrations.js';
 import { alerts } from '../../offline-cache/retention.js';
 import { type LocalStore, type StoreOptions, openLocalStore } from '../../offline-cache/store.js';
 import { tempDir } from '../helpers/cards.js';
-import { syntheticVerification } from '../helpers/verifications.js';
+import { syntheticVerification } from '../../main/bench/synthetic.js';
 
 const open: LocalStore[] = [];
 function store(opts: Partial<StoreOptions> = {}): LocalStore {

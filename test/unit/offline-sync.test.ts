@@ -14,7 +14,7 @@ import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js'
 import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { tempDir } from '../helpers/cards.js';
-import { syntheticVerification } from '../helpers/verifications.js';
+import { syntheticVerification } from '../../main/bench/synthetic.js';
 
 const TOKEN = 'operator-token-123';
 const cleanup: (() => Promise<void> | void)[] = [];

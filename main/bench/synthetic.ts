@@ -1,4 +1,4 @@
-// Fictitious verifications for the store-and-forward tests and benchmark: made-up people
+// Fictitious verifications for `bench sync` and the store-and-forward tests: made-up people
 // (common Vietnamese family and given names combined at random, random numbers), with
 // the variety of outcomes a counter sees. Deterministic for a given index and seed.
 import type { VerificationInput } from '../../offline-cache/events.js';

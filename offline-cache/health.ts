@@ -45,7 +45,7 @@ export function storeHealth(store: LocalStore): StoreHealth {
   };
 }
 
-export type StoreCheck =
+type StoreCheck =
   | { status: 'absent'; dataDir: string }
   | { status: 'ok'; health: StoreHealth }
   /** The store cannot be used (KEY_MISSING, KEY_MISMATCH, STORE_CORRUPT, …): recording is refused. */

@@ -65,7 +65,7 @@ export function recordVerification(store: LocalStore, input: VerificationInput):
   }
 }
 
-export function readOnlyStore(store: LocalStore): IdkError {
+function readOnlyStore(store: LocalStore): IdkError {
   return new IdkError('STORE_UNAVAILABLE', {
     vi: `Kho sự kiện ${store.dataDir} đang mở chỉ để xem: kết quả này CHƯA được lưu.`,
     en: `The event store ${store.dataDir} is open for reading only: this result was NOT recorded.`,

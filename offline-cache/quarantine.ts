@@ -18,7 +18,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 /** Why an event was set aside: a stable code, and the detail in English for the operator. */
-export type QuarantineCode = 'BODY_INVALID' | 'FOREIGN_DEVICE' | 'CHAIN_BROKEN' | 'SUBJECT_UNREADABLE' | 'SUBJECT_INVALID' | 'SERVER_REJECTED';
+type QuarantineCode = 'BODY_INVALID' | 'FOREIGN_DEVICE' | 'CHAIN_BROKEN' | 'SUBJECT_UNREADABLE' | 'SUBJECT_INVALID' | 'SERVER_REJECTED';
 
 export const QUARANTINE_REASONS: Record<QuarantineCode, { vi: string; en: string }> = {
   BODY_INVALID: { vi: 'nội dung bản ghi hỏng', en: 'the record body is damaged' },
@@ -29,7 +29,7 @@ export const QUARANTINE_REASONS: Record<QuarantineCode, { vi: string; en: string
   SERVER_REJECTED: { vi: 'máy chủ từ chối bản ghi', en: 'the server refused the record' },
 };
 
-export interface Problem {
+interface Problem {
   code: QuarantineCode;
   reason: string;
 }
@@ -58,7 +58,7 @@ interface QuarantineRow extends Omit<EventRow, 'delivered_at'> {
 type Checked = { ok: true; body: EventBody; subject: Subject } | { ok: false; problem: Problem };
 
 /** What the server would say about this row, checked here first. `prev` is the stored hash before it. */
-export function checkRow(store: LocalStore, row: Pick<EventRow, 'seq' | 'body' | 'hash' | 'subject'>, prev: Uint8Array): Checked {
+function checkRow(store: LocalStore, row: Pick<EventRow, 'seq' | 'body' | 'hash' | 'subject'>, prev: Uint8Array): Checked {
   const fail = (code: QuarantineCode, reason: string): Checked => ({ ok: false, problem: { code, reason } });
   let body: EventBody;
   try {
@@ -189,11 +189,8 @@ export function quarantined(store: LocalStore): QuarantinedEvent[] {
   return rows.map((r) => ({ qid: r.qid, seq: r.seq, id: r.id, at: r.at, code: r.code, reason: r.reason, setAsideAt: r.set_aside_at, attempts: r.attempts }));
 }
 
-export function quarantineCount(store: LocalStore): number {
-  return (stmt(store, 'SELECT COUNT(*) AS n FROM quarantine').get() as { n: number }).n;
-}
 
-export interface RetryResult {
+interface RetryResult {
   /** Put back at the head of the chain, with their new sequence numbers. */
   requeued: { qid: number; id: string; seq: number }[];
   /** Still set aside, with the reason found this time. */
@@ -244,7 +241,7 @@ export function retryQuarantined(store: LocalStore, qids?: number[]): RetryResul
   }
 }
 
-export interface ExportedQuarantined extends QuarantinedEvent {
+interface ExportedQuarantined extends QuarantinedEvent {
   /** The body as stored: parsed when it parses, else the stored text. */
   body: EventBody | string;
   hash: string;

@@ -20,7 +20,7 @@ import { type DeviceKeys, type KeyOptions, bindDeviceKeys } from './device-keys.
 import { MIGRATIONS, migrate } from './migrations.js';
 
 export const DB_FILE = 'events.sqlite';
-export const LOCK_FILE = 'store.lock';
+const LOCK_FILE = 'store.lock';
 
 export interface StoreOptions extends KeyOptions {
   dataDir: string;
@@ -119,7 +119,7 @@ export function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL' = 'FUL
  * Creates `path` 0600 if it is missing and takes group and other bits off an existing one
  * (stores made before this were 0644). SQLite gives -wal and -shm the database's own mode.
  */
-export function privateFile(path: string): void {
+function privateFile(path: string): void {
   if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
   if (process.platform !== 'win32') chmodSync(path, 0o600);
 }

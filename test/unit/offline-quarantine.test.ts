@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { b64 } from '../../offline-cache/canonical.js';
 import { chainHashes, genesisHash, signHash, verifyHashSignature } from '../../offline-cache/events.js';
-import { checkStore } from '../../offline-cache/health.js';
+import { checkStore, storeHealth } from '../../offline-cache/health.js';
 import { exportEvents, pendingRun, queueCounts, recordVerification } from '../../offline-cache/outbox.js';
 import { x25519KeyPair } from '../../offline-cache/platform-crypto.js';
 import { exportQuarantined, nextBatch, quarantined, retryQuarantined, setAsideFrom } from '../../offline-cache/quarantine.js';
@@ -145,5 +145,8 @@ describe('quarantine', () => {
     expect(JSON.stringify(out)).not.toContain(v.holder.fullName!);
     const c = checkStore({ dataDir: s.dataDir });
     expect(c.status === 'ok' && c.health.quarantined.map((q) => q.code)).toEqual(['CHAIN_BROKEN']);
+    // The same summary from the open store (what the kiosk's Status screen would call).
+    expect(storeHealth(s)).toMatchObject({ deviceId: s.keys.deviceId, counts: { head: 2, pending: 2 }, quarantined: [{ code: 'CHAIN_BROKEN' }] });
+    expect(storeHealth(s).alerts.map((a) => a.code)).toContain('QUARANTINED');
   });
 });

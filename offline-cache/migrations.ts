@@ -33,6 +33,7 @@ export const MIGRATIONS: ((db: Database.Database) => void)[] = [
         at           INTEGER NOT NULL,
         body         TEXT NOT NULL,      -- as stored: the other columns are kept as they were too
         hash         BLOB NOT NULL,
+        prev         BLOB NOT NULL,      -- the stored hash before it: a retry checks the body against both
         sig          BLOB NOT NULL,
         subject      BLOB NOT NULL,      -- still sealed under the device's data key
         code         TEXT NOT NULL,      -- why, as a stable code (SUBJECT_UNREADABLE, FOREIGN_DEVICE, …)

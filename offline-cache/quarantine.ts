@@ -48,6 +48,7 @@ export interface QuarantinedEvent {
 
 interface QuarantineRow extends Omit<EventRow, 'delivered_at'> {
   qid: number;
+  prev: Uint8Array;
   code: QuarantineCode;
   reason: string;
   set_aside_at: number;
@@ -56,11 +57,8 @@ interface QuarantineRow extends Omit<EventRow, 'delivered_at'> {
 
 type Checked = { ok: true; body: EventBody; subject: Subject } | { ok: false; problem: Problem };
 
-/**
- * What the server would say about this row, checked here first. `prev` is the stored hash
- * before it (undefined: do not check the chain, for a retry that re-links it anyway).
- */
-function checkRow(store: LocalStore, row: Pick<EventRow, 'seq' | 'body' | 'hash' | 'subject'>, prev: Uint8Array | undefined): Checked {
+/** What the server would say about this row, checked here first. `prev` is the stored hash before it. */
+function checkRow(store: LocalStore, row: Pick<EventRow, 'seq' | 'body' | 'hash' | 'subject'>, prev: Uint8Array): Checked {
   const fail = (code: QuarantineCode, reason: string): Checked => ({ ok: false, problem: { code, reason } });
   let body: EventBody;
   try {
@@ -71,10 +69,8 @@ function checkRow(store: LocalStore, row: Pick<EventRow, 'seq' | 'body' | 'hash'
   const bp = bodyProblem(body);
   if (bp) return fail('BODY_INVALID', `body: ${bp}`);
   if (body.device !== store.keys.deviceId) return fail('FOREIGN_DEVICE', `recorded by device ${body.device}, not ${store.keys.deviceId}`);
-  if (prev) {
-    if (body.seq !== row.seq) return fail('BODY_INVALID', `body says record ${body.seq}, stored as ${row.seq}`);
-    if (b64(chainHashOf(prev, enc.encode(canonical(body as unknown as Json)))) !== b64(row.hash)) return fail('CHAIN_BROKEN', 'the body does not hash to its stored chain hash');
-  }
+  if (body.seq !== row.seq) return fail('BODY_INVALID', `body says record ${body.seq}, stored as ${row.seq}`);
+  if (b64(chainHashOf(prev, enc.encode(canonical(body as unknown as Json)))) !== b64(row.hash)) return fail('CHAIN_BROKEN', 'the body does not hash to its stored chain hash');
   let subject: Subject;
   try {
     subject = JSON.parse(dec.decode(openField(store.keys.dataKey, row.subject, 'personal data of a record'))) as Subject;
@@ -117,7 +113,9 @@ export function nextBatch(store: LocalStore, max: number): PendingRun & { setAsi
       if (tip) tip.sig = signHash(tip.hash, store.keys.signSecretKey);
       return { from: ack.seq + 1, prev: ack.hash, events, setAside };
     }
-    setAside += setAsideFrom(store, bad);
+    const n = setAsideFrom(store, bad);
+    if (n === 0) throw new Error(`record ${bad} failed its check, then passed it`); // cannot happen: same row, same check
+    setAside += n;
   }
 }
 
@@ -133,11 +131,20 @@ export function setAsideFrom(store: LocalStore, fromSeq: number, extra: Map<numb
         if (fromSeq <= ack.seq) throw new Error(`cannot set aside delivered record ${fromSeq}`);
         const before = fromSeq - 1 === ack.seq ? ack.hash : (stmt(store, 'SELECT hash FROM events WHERE seq = ?').get(fromSeq - 1) as { hash: Uint8Array } | undefined)?.hash;
         if (!before) throw new Error(`record ${fromSeq - 1} is missing`);
-        const rows = stmt(store, 'SELECT * FROM events WHERE seq >= ? ORDER BY seq').all(fromSeq) as EventRow[];
+        // A page at a time (a queue may hold 200,000 events); re-linked rows only move below the cursor.
+        const page = stmt(store, 'SELECT * FROM events WHERE seq >= ? ORDER BY seq LIMIT 1000');
+        const rows = function* (): Generator<EventRow> {
+          for (let cursor = fromSeq; ; ) {
+            const chunk = page.all(cursor) as EventRow[];
+            if (chunk.length === 0) return;
+            yield* chunk;
+            cursor = chunk[chunk.length - 1]!.seq + 1;
+          }
+        };
         const now = store.now();
         const keep = stmt(
           store,
-          'INSERT INTO quarantine(seq, id, at, body, hash, sig, subject, code, reason, set_aside_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          'INSERT INTO quarantine(seq, id, at, body, hash, prev, sig, subject, code, reason, set_aside_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         );
         const del = stmt(store, 'DELETE FROM events WHERE seq = ?');
         const relink = stmt(store, 'UPDATE events SET seq = ?, body = ?, hash = ?, sig = ? WHERE seq = ?');
@@ -145,13 +152,14 @@ export function setAsideFrom(store: LocalStore, fromSeq: number, extra: Map<numb
         let newPrev: Uint8Array = before; // the chain as it becomes
         let seq = fromSeq;
         let n = 0;
-        for (const r of rows) {
+        for (const r of rows()) {
           const c = checkRow(store, r, storedPrev);
+          const prevOfRow = storedPrev;
           storedPrev = r.hash;
           const problem = extra.get(r.seq) ?? (c.ok ? undefined : c.problem);
           if (problem || !c.ok) {
             const p = problem ?? { code: 'BODY_INVALID' as const, reason: 'unchecked' };
-            keep.run(r.seq, r.id, r.at, r.body, r.hash, r.sig, r.subject, p.code, p.reason.slice(0, 500), now);
+            keep.run(r.seq, r.id, r.at, r.body, r.hash, prevOfRow, r.sig, r.subject, p.code, p.reason.slice(0, 500), now);
             del.run(r.seq);
             n++;
             continue;
@@ -181,6 +189,7 @@ export function quarantined(store: LocalStore): QuarantinedEvent[] {
   return rows.map((r) => ({ qid: r.qid, seq: r.seq, id: r.id, at: r.at, code: r.code, reason: r.reason, setAsideAt: r.set_aside_at, attempts: r.attempts }));
 }
 
+
 interface RetryResult {
   /** Put back at the head of the chain, with their new sequence numbers. */
   requeued: { qid: number; id: string; seq: number }[];
@@ -190,8 +199,10 @@ interface RetryResult {
 
 /**
  * Puts set-aside events (all, or the given qids) back at the head of the chain when they
- * can now be sent: checked again, given the next sequence numbers, chained and signed.
- * Those that still fail stay set aside, their attempt counted and the new reason kept.
+ * can now be sent: checked again exactly as before (against the chain as it was when they
+ * were recorded, so an edited record is never re-signed into the chain), then given the
+ * next sequence numbers, chained and signed. Those that still fail stay set aside, their
+ * attempt counted and the new reason kept.
  */
 export function retryQuarantined(store: LocalStore, qids?: number[]): RetryResult {
   try {
@@ -204,7 +215,7 @@ export function retryQuarantined(store: LocalStore, qids?: number[]): RetryResul
         let seq = head.seq;
         let prev = head.hash;
         for (const r of chosen) {
-          const c = checkRow(store, r, undefined);
+          const c = checkRow(store, r, r.prev);
           if (!c.ok) {
             stmt(store, 'UPDATE quarantine SET attempts = attempts + 1, code = ?, reason = ? WHERE qid = ?').run(c.problem.code, c.problem.reason, r.qid);
             out.kept.push({ qid: r.qid, id: r.id, code: c.problem.code, reason: c.problem.reason });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 const [dist, dataDir, countText, waitText] = process.argv.slice(2);
 const { openLocalStore } = await import(join(dist, 'offline-cache/store.js'));
 const { recordVerification } = await import(join(dist, 'offline-cache/outbox.js'));
-const { syntheticVerification } = await import(join(dist, 'test/helpers/verifications.js'));
+const { syntheticVerification } = await import(join(dist, 'main/bench/synthetic.js'));
 
 let store;
 try {

@@ -38,7 +38,7 @@ afterAll(async () => {
 describe('concurrent first opens of a fresh store', () => {
   it(`${PROCS} processes x ${ROUNDS} rounds: one identity, every reported event delivered, or a clear refusal`, { timeout: 600_000 }, async () => {
     requireDist('offline-cache/store.js');
-    requireDist('test/helpers/verifications.js');
+    requireDist('main/bench/synthetic.js');
     srv = await ingest();
     let refusals = 0;
     let delivered = 0;

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { b64 } from '../../offline-cache/canonical.js';
 import { chainHashes, genesisHash, signHash, verifyHashSignature } from '../../offline-cache/events.js';
-import { checkStore } from '../../offline-cache/health.js';
+import { checkStore, storeHealth } from '../../offline-cache/health.js';
 import { exportEvents, pendingRun, queueCounts, recordVerification } from '../../offline-cache/outbox.js';
 import { x25519KeyPair } from '../../offline-cache/platform-crypto.js';
 import { exportQuarantined, nextBatch, quarantined, retryQuarantined, setAsideFrom } from '../../offline-cache/quarantine.js';
@@ -84,6 +84,19 @@ describe('quarantine', () => {
     expect(() => setAsideFrom(s, 0)).toThrow();
   });
 
+  it('re-links a long tail page by page', () => {
+    const s = openLocalStore({ dataDir: tempDir('idk-q-'), diskReserveBytes: 0, synchronous: 'NORMAL' });
+    open.push(s);
+    const ids: string[] = [];
+    s.db.transaction(() => {
+      for (let i = 1; i <= 2500; i++) ids.push(recordVerification(s, syntheticVerification(i, 6)).id);
+    })();
+    poisons[0]![1](s, 100);
+    poisons[1]![1](s, 2200);
+    expect(setAsideFrom(s, 100)).toBe(2);
+    expect(expectValidChain(s)).toEqual(ids.filter((_, i) => i !== 99 && i !== 2199));
+  });
+
   it('retry puts a sendable event back at the head; one that still fails stays, counted', () => {
     const { s, ids } = filled(6);
     // The server refused record 2 (it is fine here): set aside on its word.
@@ -96,6 +109,16 @@ describe('quarantine', () => {
     expect(r.kept).toEqual([expect.objectContaining({ qid: 2, id: ids[3], code: 'SUBJECT_UNREADABLE' })]);
     expect(quarantined(s)).toEqual([expect.objectContaining({ qid: 2, attempts: 1 })]);
     expect(expectValidChain(s)).toEqual([ids[0], ids[2], ids[4], ids[5], ids[1]]);
+  });
+
+  it('retry never re-signs a record edited after it was signed', () => {
+    const { s } = filled(4);
+    poisons[2]![1](s, 2);
+    nextBatch(s, 10);
+    const r = retryQuarantined(s);
+    expect(r.requeued).toEqual([]);
+    expect(r.kept).toEqual([expect.objectContaining({ code: 'CHAIN_BROKEN' })]);
+    expect(queueCounts(s).head).toBe(3);
   });
 
   it('queue export of all events goes on past one whose personal data does not decrypt', () => {
@@ -122,5 +145,8 @@ describe('quarantine', () => {
     expect(JSON.stringify(out)).not.toContain(v.holder.fullName!);
     const c = checkStore({ dataDir: s.dataDir });
     expect(c.status === 'ok' && c.health.quarantined.map((q) => q.code)).toEqual(['CHAIN_BROKEN']);
+    // The same summary from the open store (what the kiosk's Status screen would call).
+    expect(storeHealth(s)).toMatchObject({ deviceId: s.keys.deviceId, counts: { head: 2, pending: 2 }, quarantined: [{ code: 'CHAIN_BROKEN' }] });
+    expect(storeHealth(s).alerts.map((a) => a.code)).toContain('QUARANTINED');
   });
 });

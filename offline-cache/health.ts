@@ -25,7 +25,7 @@ export interface StoreHealth {
   alerts: Alert[];
 }
 
-function storeHealth(store: LocalStore): StoreHealth {
+export function storeHealth(store: LocalStore): StoreHealth {
   const num = (k: string): number | null => {
     const v = getMeta(store, k);
     return v === undefined ? null : Number(v);

@@ -23,7 +23,7 @@ export const DEFAULT_FACE_ATTEMPTS = 60;
 export const DEFAULT_FIRST_FRAME_MS = 15_000;
 
 export function cameraFaceStep(feed: CameraFeed, o: KioskFaceOptions): BiometricStep {
-  return faceStep(o.worker, { grab: (signal) => feed.next('face', signal), attempts: o.attempts ?? DEFAULT_FACE_ATTEMPTS });
+  return faceStep(o.worker, { grab: (signal) => feed.nextJpeg('face', signal), attempts: o.attempts ?? DEFAULT_FACE_ATTEMPTS });
 }
 
 /**

@@ -63,6 +63,14 @@ export function frameToRgba(frame: Frame): Uint8Array {
   return out;
 }
 
+/** A grey frame: one luma value per pixel repeated into R, G and B. */
+export function frameFromGray(width: number, height: number, gray: Uint8Array): Frame {
+  if (gray.length !== width * height) throw badFrame(`${gray.length} bytes for ${width}x${height} grey`);
+  const out = new Uint8Array(width * height * 3);
+  for (let i = 0; i < gray.length; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = gray[i]!;
+  return makeFrame(width, height, out);
+}
+
 export function solidFrame(width: number, height: number, rgb: [number, number, number]): Frame {
   const data = new Uint8Array(width * height * 3);
   for (let i = 0; i < data.length; i += 3) data.set(rgb, i);
@@ -103,6 +111,19 @@ export function warpAffine(frame: Frame, m: Affine, outW: number, outH: number, 
       const y0 = Math.floor(y);
       const fx = x - x0;
       const fy = y - y0;
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+        // All four neighbours inside (nearly every sample): no bounds checks, same arithmetic.
+        const i00 = (y0 * w + x0) * 3;
+        const i01 = i00 + w * 3;
+        for (let c = 0; c < 3; c++) {
+          const p00 = data[i00 + c]!;
+          const p01 = data[i01 + c]!;
+          const top = p00 + (data[i00 + 3 + c]! - p00) * fx;
+          const bottom = p01 + (data[i01 + 3 + c]! - p01) * fx;
+          out[o + c] = (top + (bottom - top) * fy) * scale + offset;
+        }
+        continue;
+      }
       for (let c = 0; c < 3; c++) {
         const p00 = x0 >= 0 && y0 >= 0 && x0 < w && y0 < h ? data[(y0 * w + x0) * 3 + c]! : 0;
         const p10 = x0 + 1 >= 0 && y0 >= 0 && x0 + 1 < w && y0 < h ? data[(y0 * w + x0 + 1) * 3 + c]! : 0;

@@ -27,6 +27,7 @@ import {
   unpad,
 } from './crypto.js';
 import { SecureMessaging, type SmKind } from './secure-messaging.js';
+import { mul, mulX } from './ec-openssl.js';
 import {
   ID_PACE_DH_GM,
   ID_PACE_DH_IM,
@@ -298,9 +299,9 @@ export function randomScalar(curve: PaceCurve, random: Random): bigint {
 
 /** x-coordinate of k·P (ECKA, TR-03111), FE2OS-encoded. */
 export function sharedSecret(curve: PaceCurve, k: bigint, pub: Point): Uint8Array {
-  const s = pub.multiply(k);
-  if (s.is0()) throw malformed('PACE shared secret at infinity');
-  return bigToBytes(s.toAffine().x, curve.size);
+  const x = mulX(curve.Point, k, pub);
+  if (x === undefined) throw malformed('PACE shared secret at infinity');
+  return bigToBytes(x, curve.size);
 }
 
 export function sessionKeys(suite: PaceSuite, secret: Uint8Array): { ksEnc: Uint8Array; ksMac: Uint8Array } {
@@ -466,12 +467,12 @@ export async function paceTerminal(send: (c: Command) => Promise<Response>, opts
     mappingPublicKey = Uint8Array.from(tlv.require(r2, 0x82, 'PACE mapping data').value);
     const pkMapIc = decodePoint(curve, mappingPublicKey, 'PACE chip mapping key');
     if (equal(mappingPublicKey, pkMap)) throw malformed('PACE chip mapping key equals ours');
-    generator = mapGeneric(curve, s, pkMapIc.multiply(skMap));
+    generator = mapGeneric(curve, s, mul(curve.Point, skMap, pkMapIc));
   }
 
   // 3. Key agreement on the mapped generator.
   const skDh = randomScalar(curve, random);
-  const pkDh = encodePoint(curve, generator.multiply(skDh));
+  const pkDh = encodePoint(curve, mul(curve.Point, skDh, generator));
   const r3 = await step(tlv.encode(0x83, pkDh), false, 'PACE key agreement');
   const chipPublicKey = Uint8Array.from(tlv.require(r3, 0x84, 'PACE chip ephemeral key').value);
   const pkDhIc = decodePoint(curve, chipPublicKey, 'PACE chip ephemeral key');

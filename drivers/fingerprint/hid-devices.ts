@@ -94,9 +94,17 @@ export function classifyHid(d: HidDescriptor): HidClassification {
   return { kind: 'other', supported: false, name, note: { vi: 'Thiết bị HID không dùng cho định danh.', en: 'HID device not used for identification.' } };
 }
 
-/** Every HID interface attached now, classified. Needs read access to /dev/hidraw* on Linux. */
-export async function listHidDevices(): Promise<(HidDescriptor & HidClassification)[]> {
+/** node-hid's enumeration (hidraw on Linux). */
+export async function nodeHidDevices(): Promise<HidDescriptor[]> {
   const HID = await import('node-hid');
-  const devices = await HID.devicesAsync();
-  return devices.map((d) => ({ ...d, ...classifyHid(d) }));
+  return HID.devicesAsync();
+}
+
+/**
+ * Every HID interface attached now, classified. Needs read access to /dev/hidraw* on Linux.
+ * `enumerate` is node-hid unless a caller passes another source of descriptors (tests, where
+ * the machine has no HID device to enumerate).
+ */
+export async function listHidDevices(enumerate: () => Promise<HidDescriptor[]> = nodeHidDevices): Promise<(HidDescriptor & HidClassification)[]> {
+  return (await enumerate()).map((d) => ({ ...d, ...classifyHid(d) }));
 }

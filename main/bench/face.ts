@@ -1,9 +1,14 @@
-// `idkiosk bench face`: one live 640x480 frame through detection, mesh, alignment, embedding
-// and comparison against a chip portrait already analysed (as on a retry, and as the worker
-// keeps it), median and p95 against the 200 ms goal; plus the one-off chip side and a JPEG
-// 2000 portrait decode against the same goal for scale.
+// `idkiosk bench face`: one live 640x480 camera frame as the kiosk gets it (a JPEG from the
+// page, quality 85) through decoding, detection, mesh, alignment, embedding and comparison
+// against a chip portrait already analysed (as on a retry, and as the worker keeps it).
+// The decode is counted: every live frame pays it. Limits: issue 14's 70 ms for the median
+// through the worker and issue 8's 200 ms for the rest are goals (constants), not
+// measurements, and the lines say so; the JPEG decoder is measured against jpeg-js (the
+// decoder it replaced) on the same frames in the same run.
+import jpegJs from 'jpeg-js';
 import type { Figure } from './figure.js';
 import { decodeImage } from '../../drivers/camera/image.js';
+import { decodeJpeg, encodeJpeg } from '../../drivers/camera/jpeg.js';
 import { FaceWorker } from '../verify/face/client.js';
 import { FaceEngine } from '../verify/face/engine.js';
 import { FaceNetworks } from '../verify/face/networks.js';
@@ -11,6 +16,10 @@ import { buildEvalSet } from '../eval/face-set.js';
 
 /** Issue 8: detect + embed + compare within 200 ms on a 2-core kiosk. */
 const GOAL_MS = 200;
+/** Issue 14: median at 640x480, JPEG decode included, on the worker. */
+const GOAL_WORKER_MEDIAN_MS = 70;
+/** The page encodes camera grabs at quality 0.85 (renderer/camera.ts). */
+const CAMERA_JPEG_QUALITY = 85;
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -23,48 +32,59 @@ export async function benchFace(runs = 30): Promise<Figure[]> {
   // Frames the live gates accept: a refused frame stops early and would flatter the figure.
   const set = (await buildEvalSet(nets, 2)).filter((f) => engine.analyse(f.live, 'live').embedding !== undefined);
   if (set.length < 3) throw new Error('too few bench frames pass the live quality gates');
+  const jpegs = set.map((f) => encodeJpeg(f.live, CAMERA_JPEG_QUALITY));
   const doc = set[0]!;
   const docAnalysis = engine.analyse(doc.chip, 'document');
   if (!docAnalysis.embedding) throw new Error('bench portrait not usable');
   // Warm-up: kernels compile and caches fill once per process; a kiosk runs for days.
-  for (const f of set.slice(0, 3)) engine.verify(f.live, docAnalysis);
+  for (const j of jpegs.slice(0, 3)) engine.verify(decodeJpeg(j), docAnalysis);
   const live: number[] = [];
+  const decode: number[] = [];
+  const decodeJs: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const f = set[i % set.length]!;
+    const k = i % set.length;
     const t = performance.now();
-    const r = engine.verify(f.live, docAnalysis);
+    const frame = decodeJpeg(jpegs[k]!);
+    const td = performance.now();
+    const r = engine.verify(frame, docAnalysis);
     live.push(performance.now() - t);
-    if (r.score === null) throw new Error(`bench frame ${f.id} not compared: ${r.quality.map((q) => q.code).join(',')}`);
+    decode.push(td - t);
+    if (r.score === null) throw new Error(`bench frame ${set[k]!.id} not compared: ${r.quality.map((q) => q.code).join(',')}`);
+    const tj = performance.now();
+    jpegJs.decode(jpegs[k]!, { useTArray: true, formatAsRGBA: false });
+    decodeJs.push(performance.now() - tj);
   }
   const chipSide: number[] = [];
-  const decode: number[] = [];
+  const decodeJ2k: number[] = [];
   for (let i = 0; i < 10; i++) {
     let t = performance.now();
     const frame = await decodeImage(doc.chipBytes);
-    decode.push(performance.now() - t);
+    decodeJ2k.push(performance.now() - t);
     t = performance.now();
     engine.analyse(frame, 'document');
     chipSide.push(performance.now() - t);
   }
-  // The same through the worker thread the kiosk uses: adds message copies of the frame.
+  // As the kiosk runs it: the page's JPEG posted to the worker thread, decoded and compared there.
   const worker = new FaceWorker();
   const viaWorker: number[] = [];
   try {
-    await worker.verify(set[0]!.live, doc.chipBytes);
+    for (const j of jpegs.slice(0, 3)) await worker.verify(j, doc.chipBytes);
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
-      await worker.verify(set[i % set.length]!.live, doc.chipBytes);
+      await worker.verify(jpegs[i % set.length]!, doc.chipBytes);
       viaWorker.push(performance.now() - t);
     }
   } finally {
     await worker.close();
   }
-  const note = `${set.length} frames, tfjs WASM 1 thread`;
+  const note = `${set.length} frames, JPEG q${CAMERA_JPEG_QUALITY} decode included, tfjs WASM 1 thread`;
   return [
-    { name: 'face verify 640x480 median', value: pct(live, 0.5), limit: GOAL_MS, unit: 'ms', target: 1, note },
-    { name: 'face verify 640x480 p95', value: pct(live, 0.95), limit: GOAL_MS, unit: 'ms', target: 1, note },
-    { name: 'face verify via worker p95', value: pct(viaWorker, 0.95), limit: GOAL_MS, unit: 'ms', target: 1, note: 'round trip incl. frame copy' },
-    { name: 'face chip portrait analyse median', value: pct(chipSide, 0.5), limit: GOAL_MS, unit: 'ms', note: 'once per card' },
-    { name: 'face JPEG 2000 decode median', value: pct(decode, 0.5), limit: GOAL_MS, unit: 'ms', note: `240x320, ${doc.chipBytes.length} B` },
+    { name: 'face via worker 640x480 median', value: pct(viaWorker, 0.5), limit: GOAL_WORKER_MEDIAN_MS, unit: 'ms', target: 1, note: `${note}; limit: 70 ms goal (issue 14), not a measurement` },
+    { name: 'face via worker 640x480 p95', value: pct(viaWorker, 0.95), limit: GOAL_MS, unit: 'ms', target: 1, note: 'round trip incl. decode; limit: 200 ms goal (issue 8), not a measurement' },
+    { name: 'face in-process 640x480 median', value: pct(live, 0.5), limit: GOAL_MS, unit: 'ms', target: 1, note: `${note}; limit: 200 ms goal` },
+    { name: 'face in-process 640x480 p95', value: pct(live, 0.95), limit: GOAL_MS, unit: 'ms', target: 1, note: 'limit: 200 ms goal' },
+    { name: 'face camera JPEG decode vs jpeg-js', value: pct(decode, 0.5), limit: pct(decodeJs, 0.5), unit: 'ms', note: `medians, libjpeg-turbo WASM against jpeg-js on the same 640x480 frames (${jpegs[0]!.length} B)` },
+    { name: 'face chip portrait analyse median', value: pct(chipSide, 0.5), limit: GOAL_MS, unit: 'ms', note: 'once per card; limit: 200 ms goal' },
+    { name: 'face JPEG 2000 decode median', value: pct(decodeJ2k, 0.5), limit: GOAL_MS, unit: 'ms', note: `240x320, ${doc.chipBytes.length} B; limit: 200 ms goal` },
   ];
 }

@@ -1,12 +1,22 @@
-// `idkiosk bench qr`: decode time per camera frame against the camera's frame interval
-// (30 fps), and the frames per second the scanning loop actually decodes when fed at 30 fps.
-// Frames are synthesised (the demo person's QR in a noisy desk scene), so no camera is needed.
+// `idkiosk bench qr`: time per camera frame against the camera's frame interval (30 fps, a
+// constant: the lines say it is a goal, not a measurement), and the frames per second the
+// scanning loop actually decodes when fed at 30 fps. A frame is what the kiosk's QR worker
+// gets and pays for: the page's JPEG (quality 85), decoded, then luminance, zxing and hints
+// (QrFrameWork, the worker's own code). Frames are synthesised (the demo person's QR in a
+// noisy desk scene), so no camera is needed.
 import { buildCccdQr } from '../../drivers/qr/cccd-qr.js';
-import { BarcodeDecoder, type RgbaFrame } from '../../drivers/qr/decode.js';
-import { FrameDecoder, ScanLoop } from '../../drivers/qr/scan-loop.js';
+import type { RgbaFrame } from '../../drivers/qr/decode.js';
+import { frameFromRgba } from '../../drivers/camera/frame.js';
+import { decodeJpeg, encodeJpeg } from '../../drivers/camera/jpeg.js';
+import { ScanLoop } from '../../drivers/qr/scan-loop.js';
+import { QrFrameWork } from '../kiosk/qr-scan.js';
 import type { Figure } from './figure.js';
 
 const CAMERA_FPS = 30;
+/** The page encodes camera grabs at quality 0.85 (renderer/camera.ts). */
+const CAMERA_JPEG_QUALITY = 85;
+
+const asJpeg = (f: RgbaFrame): Uint8Array => encodeJpeg(frameFromRgba(f.width, f.height, new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.length)), CAMERA_JPEG_QUALITY);
 
 /** The demo person's QR as zxing's encoder lays it out (the bench needs no Debian qrencode). */
 async function demoQrFrame(): Promise<RgbaFrame> {
@@ -51,18 +61,27 @@ function scene(code: RgbaFrame | null, width: number, height: number, seed: numb
   return { width, height, data: out };
 }
 
-function msPerFrame(frames: RgbaFrame[], rounds: number): { ms: number; decoded: number } {
-  const decoder = new BarcodeDecoder();
-  decoder.decode(frames[0]!);
+/** Per frame as the worker runs it (JPEG decode included), and the decode alone. */
+function msPerFrame(jpegs: Uint8Array[], rounds: number): { ms: number; decodeMs: number; decoded: number } {
+  const work = new QrFrameWork();
+  work.run(jpegs[0]!, 0);
   let decoded = 0;
   const t0 = performance.now();
-  for (let r = 0; r < rounds; r++) for (const f of frames) if (decoder.decode(f)) decoded++;
-  return { ms: (performance.now() - t0) / (rounds * frames.length), decoded };
+  for (let r = 0; r < rounds; r++) for (const [i, j] of jpegs.entries()) if (work.run(j, r * jpegs.length + i + 1).code) decoded++;
+  const ms = (performance.now() - t0) / (rounds * jpegs.length);
+  const t1 = performance.now();
+  for (let r = 0; r < rounds; r++) for (const j of jpegs) decodeJpeg(j);
+  return { ms, decodeMs: (performance.now() - t1) / (rounds * jpegs.length), decoded };
 }
 
-/** Feeds the loop one frame per camera interval for `seconds` of real time; returns frames decoded per second. */
-async function loopRate(frame: RgbaFrame, seconds: number): Promise<number> {
-  const loop = new ScanLoop(new FrameDecoder(), { repeatAfterMs: 0 });
+/**
+ * Feeds the loop one frame per camera interval for `seconds` of real time; returns frames
+ * decoded per second. The loop's decoder runs the worker's code on the frame's JPEG, so the
+ * decode each frame pays counts against the loop's duty cycle as it does in the kiosk.
+ */
+async function loopRate(frame: RgbaFrame, jpeg: Uint8Array, seconds: number): Promise<number> {
+  const work = new QrFrameWork();
+  const loop = new ScanLoop({ decode: () => work.run(jpeg, 1) }, { repeatAfterMs: 0 });
   const end = performance.now() + seconds * 1000;
   let next = performance.now();
   while (performance.now() < end) {
@@ -83,14 +102,17 @@ export async function benchQr(): Promise<Figure[]> {
   ] as const) {
     const withCode = [1, 2, 3].map((s) => scene(code, w, h, s));
     const empty = [1, 2].map((s) => scene(null, w, h, s + 10));
-    const a = msPerFrame(withCode, 3);
+    const a = msPerFrame(withCode.map(asJpeg), 3);
     if (a.decoded === 0) throw new Error(`bench qr: the ${w}x${h} scene did not decode; the figure would be meaningless`);
-    const b = msPerFrame(empty, 3);
+    const b = msPerFrame(empty.map(asJpeg), 3);
     const interval = 1000 / CAMERA_FPS;
-    out.push({ name: `decode ${w}x${h}, code in view`, value: a.ms, limit: interval, unit: 'ms', target: 1, note: `${(1000 / a.ms).toFixed(0)} frames/s on one core; limit: one 30 fps camera interval` });
-    out.push({ name: `decode ${w}x${h}, no code`, value: b.ms, limit: interval, unit: 'ms', target: 1, note: `${(1000 / b.ms).toFixed(0)} frames/s (TRY_HARDER: both binarizers tried)` });
-    const rate = await loopRate(withCode[0]!, 2);
-    out.push({ name: `scan loop ${w}x${h} decodes`, value: rate, limit: CAMERA_FPS, unit: 'fps', note: 'frames decoded per second when fed at 30 fps, decoder held to 50% of a core' });
+    const goal = 'limit: one 30 fps camera interval, a goal, not a measurement';
+    // The page scales grabs to at most 640 px wide, so only 640x480 carries the target; 1280x720 is for scale.
+    const target = w <= 640 ? { target: 1 } : {};
+    out.push({ name: `frame ${w}x${h}, code in view`, value: a.ms, limit: interval, unit: 'ms', ...target, note: `JPEG decode ${a.decodeMs.toFixed(1)} ms included; ${(1000 / a.ms).toFixed(0)} frames/s on one core; ${goal}` });
+    out.push({ name: `frame ${w}x${h}, no code`, value: b.ms, limit: interval, unit: 'ms', ...target, note: `JPEG decode ${b.decodeMs.toFixed(1)} ms included (TRY_HARDER: both binarizers tried); ${goal}` });
+    const rate = await loopRate(withCode[0]!, asJpeg(withCode[0]!), 2);
+    out.push({ name: `scan loop ${w}x${h} decodes`, value: rate, limit: CAMERA_FPS, unit: 'fps', note: 'frames decoded per second when fed at 30 fps, JPEG decode included, held to 50% of a core; limit: the camera rate, a goal' });
   }
   return out;
 }

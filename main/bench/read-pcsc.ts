@@ -1,7 +1,10 @@
 // `npm run bench read-pcsc`: the same full read through the real stack (our transport ->
 // libpcsclite -> pcscd -> vpcd -> `idkiosk emulate` in its own process) against the
-// in-process read, as a ratio, and what the stack costs per APDU. Uses the pcscd already
-// running with vpcd's reader, or starts a private one (and stops it) when none runs.
+// in-process read, as a ratio, and what the stack costs per APDU; then against a third-party
+// PC/SC client, pcsc-tools' `scriptor` (Perl over libpcsclite), sending the same number of
+// APDUs through the same pcscd + vpcd, so the figure shows what is ours and what is vpcd's.
+// Uses the pcscd already running with vpcd's reader, or starts a private one (and stops it)
+// when none runs.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +58,46 @@ function stop(child: ChildProcess | undefined): Promise<void> {
   });
 }
 
+/**
+ * Sends `n` plain APDUs with scriptor (SELECT EF.CardAccess, then READ BINARYs of 4 bytes:
+ * free-read, so no secure messaging is needed) and times its answers as they arrive (`-u`:
+ * unbuffered). Per APDU: first answer to last over n - 1, so Perl's start-up and the connect
+ * are not counted against it.
+ */
+async function scriptorPerApdu(reader: string, n: number): Promise<number> {
+  const commands = ['00 A4 02 0C 02 01 1C', ...Array.from({ length: n - 1 }, () => '00 B0 00 00 04')];
+  const child = spawn('scriptor', ['-u', '-r', reader], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const answers: number[] = [];
+  let statusOk = 0;
+  let pending = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    const now = performance.now();
+    pending += chunk.toString('latin1');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const l of lines) {
+      if (!l.startsWith('< ')) continue;
+      answers.push(now);
+      if (/ 90 00 : /.test(l)) statusOk++;
+    }
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code));
+  });
+  child.stdin.end(commands.join('\n') + '\n');
+  const code = await exited.catch((e: unknown) => {
+    throw benchFailure(`scriptor did not start (${String(e)}): apt-get install pcsc-tools`, `không chạy được scriptor: apt-get install pcsc-tools`);
+  });
+  // Every command must have been answered 9000, or the timing is of something else.
+  if (code !== 0 || answers.length !== n || statusOk !== n) {
+    throw benchFailure(`scriptor answered ${answers.length}/${n} (${statusOk} with 9000), exit ${code}: ${stderr.trim().slice(0, 200)}`, `scriptor trả lời ${answers.length}/${n}`);
+  }
+  return (answers[n - 1]! - answers[0]!) / (n - 1);
+}
+
 export async function benchReadPcsc(): Promise<Figure[]> {
   const { reader, port } = vpcdSlot();
   let pcscd: ChildProcess | undefined;
@@ -104,9 +147,18 @@ export async function benchReadPcsc(): Promise<Figure[]> {
       local = Math.min(local, await once(() => readDocument(new SoftwareChip(card), { access })));
       remote = Math.min(remote, await once(viaPcsc));
     }
+    let scriptor = Infinity;
+    for (let i = 0; i < ROUNDS; i++) scriptor = Math.min(scriptor, await scriptorPerApdu(reader, apdus));
     return [
       { name: 'read through pcscd+vpcd', value: remote, limit: local, unit: 'ms', note: `best of ${ROUNDS}; in-process read is the limit; ${apdus} APDUs` },
       { name: 'pcscd+vpcd cost per APDU', value: (remote - local) / apdus, limit: local / apdus, unit: 'ms', note: 'stack cost per APDU vs in-process time per APDU' },
+      {
+        name: 'read per APDU vs scriptor',
+        value: remote / apdus,
+        limit: scriptor,
+        unit: 'ms',
+        note: `our whole read (connect, PACE, SM, close) per APDU against pcsc-tools' scriptor sending ${apdus} plain APDUs through the same pcscd+vpcd (first to last answer, best of ${ROUNDS})`,
+      },
     ];
   } finally {
     await stop(emulator);

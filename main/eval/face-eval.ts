@@ -52,7 +52,7 @@ export const fmr = (impostor: number[], t: number): number => impostor.filter((s
 export const fnmr = (genuine: number[], t: number): number => genuine.filter((s) => s < t).length / genuine.length;
 
 /** Lowest threshold with no impostor accepted, raised to the middle of the gap when the classes separate. */
-function suggestThreshold(genuine: number[], impostor: number[]): number {
+export function suggestThreshold(genuine: number[], impostor: number[]): number {
   const maxImp = Math.max(...impostor);
   const minGen = Math.min(...genuine);
   return minGen > maxImp ? (minGen + maxImp) / 2 : maxImp + 1e-4;

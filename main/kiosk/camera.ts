@@ -57,7 +57,7 @@ export class FaceHealth {
 export function cameraFaceStep(feed: CameraFeed, o: KioskFaceOptions): BiometricStep {
   const health = o.health;
   if (!o.worker) return faceOffStep(health?.reason ?? new IdkError('FACE_UNAVAILABLE', { vi: 'Không có bộ so khớp khuôn mặt.', en: 'No face matcher.' }));
-  const step = faceStep(o.worker, { grab: (signal) => feed.next('face', signal), attempts: o.attempts ?? DEFAULT_FACE_ATTEMPTS });
+  const step = faceStep(o.worker, { grab: (signal) => feed.nextJpeg('face', signal), attempts: o.attempts ?? DEFAULT_FACE_ATTEMPTS });
   if (!health) return step;
   return {
     method: 'face',

@@ -1,10 +1,9 @@
 // Frames from the renderer's camera to whoever in main waits for one (the face step, the QR
 // scan). The renderer captures (getUserMedia runs in the page, in Electron and in a browser
 // alike) and posts one JPEG at a time; main keeps only the newest frame per purpose, so a
-// slow matcher never builds a queue of stale pictures, and no frame outlives its use.
+// slow matcher never builds a queue of stale pictures, and no frame outlives its use. Frames
+// leave still encoded: the face and QR workers decode them, off main's event loop.
 import { IdkError } from '../../core/errors.js';
-import type { Frame } from '../../drivers/camera/frame.js';
-import { decodeJpeg } from '../../drivers/camera/jpeg.js';
 import type { CameraErrorCode, CameraPurpose } from '../api/contract.js';
 
 type Waiter = { resolve: (jpeg: Uint8Array) => void; reject: (e: unknown) => void; cleanup: () => void };
@@ -93,12 +92,7 @@ export class CameraFeed {
     }
   }
 
-  /** The next frame for this purpose (the newest one already waiting, else the next to arrive). */
-  async next(purpose: CameraPurpose, signal: AbortSignal): Promise<Frame> {
-    return decodeJpeg(await this.nextJpeg(purpose, signal));
-  }
-
-  /** The same frame still encoded, for a consumer that decodes it off main's event loop (the QR worker). */
+  /** The next frame for this purpose (the newest one already waiting, else the next to arrive), as the JPEG the page sent. */
   nextJpeg(purpose: CameraPurpose, signal: AbortSignal): Promise<Uint8Array> {
     signal.throwIfAborted();
     const failed = this.failed.get(purpose);

@@ -1,14 +1,14 @@
 // DG2 image decoding against independent reference decoders: OpenJPEG's own command-line
 // decoder (Debian libopenjp2-tools) for JPEG 2000, where the WASM build must agree bit for
-// bit, and libjpeg-turbo's djpeg (Debian libjpeg-turbo-progs) for JPEG, where decoders may
-// legitimately differ by IDCT and colour-conversion rounding (ISO/IEC 10918-2 sets accuracy
-// bounds, not bit-exactness).
+// bit, and libjpeg-turbo's djpeg (Debian libjpeg-turbo-progs) for JPEG: our decoder is
+// libjpeg-turbo compiled to WebAssembly, so it must agree bit for bit too.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isIdkError } from '../../core/errors.js';
-import { type Frame, makeFrame, resizeFrame } from '../../drivers/camera/frame.js';
+import { type Frame, frameFromGray, makeFrame, resizeFrame } from '../../drivers/camera/frame.js';
 import { decodeImage, sniffImage } from '../../drivers/camera/image.js';
 import { decodeJpeg } from '../../drivers/camera/jpeg.js';
 import { decodeJpeg2000, encodeJpeg2000, jpeg2000Codestream, wrapJp2 } from '../../drivers/camera/jpeg2000.js';
@@ -121,17 +121,35 @@ describe('JPEG 2000', () => {
 });
 
 describe('JPEG', () => {
-  it('agrees with libjpeg-turbo djpeg to within 3 levels (IDCT and colour rounding) on the packaged photos', () => {
+  it('is bit-exact with libjpeg-turbo djpeg (same library, WASM build) on the packaged photos', () => {
     const djpeg = tool('djpeg', 'libjpeg-turbo-progs');
     for (const [pkg, file] of [['@vladmandic/face-api', 'demo/sample1.jpg'], ['@vladmandic/human', 'assets/screenshot-faceid.jpg']] as const) {
       const ours = loadPackageImage(pkg, file);
       const path = join('node_modules', pkg, file);
-      // jpeg-js upsamples chroma by replication: compare with djpeg doing the same.
-      const ref = readPpm(execFileSync(djpeg, ['-nosmooth', '-ppm', path], { maxBuffer: 1 << 26 }));
+      // djpeg's defaults (islow IDCT, fancy upsampling) are what the WASM build runs with.
+      const ref = readPpm(execFileSync(djpeg, ['-ppm', path], { maxBuffer: 1 << 26 }));
       const d = maxDiff(ours, ref);
-      expect(d.max, file).toBeLessThanOrEqual(3);
-      expect(d.mean, file).toBeLessThan(0.6);
+      expect(d.max, file).toBe(0);
     }
+  });
+
+  it('decodes a greyscale JPEG (one component) to grey RGB, bit-exact with djpeg', () => {
+    const djpeg = tool('djpeg', 'libjpeg-turbo-progs');
+    const cjpeg = tool('cjpeg', 'libjpeg-turbo-progs');
+    const dir = mkdtempSync(join(tmpdir(), 'idk-jpeg-'));
+    const ppm = join(dir, 'in.ppm');
+    writeFileSync(ppm, execFileSync(djpeg, ['-ppm', 'node_modules/@vladmandic/face-api/demo/sample2.jpg'], { maxBuffer: 1 << 26 }));
+    const grey = execFileSync(cjpeg, ['-grayscale', '-quality', '85', ppm], { maxBuffer: 1 << 26 });
+    const gpath = join(dir, 'grey.jpg');
+    writeFileSync(gpath, grey);
+    const ours = decodeJpeg(new Uint8Array(grey));
+    // djpeg writes a greyscale JPEG as PGM (P5): one byte a pixel, expanded here to R = G = B.
+    const pgm = execFileSync(djpeg, ['-pnm', gpath], { maxBuffer: 1 << 26 });
+    const header = /^P5\s+(\d+)\s+(\d+)\s+255\s/.exec(pgm.subarray(0, 40).toString('latin1'))!;
+    const luma = pgm.subarray(header[0].length);
+    expect([ours.width, ours.height]).toEqual([Number(header[1]), Number(header[2])]);
+    for (let i = 0; i < luma.length; i += 997) expect([ours.data[3 * i], ours.data[3 * i + 1], ours.data[3 * i + 2]]).toEqual([luma[i], luma[i], luma[i]]);
+    expect(maxDiff(ours, frameFromGray(ours.width, ours.height, new Uint8Array(luma))).max).toBe(0);
   });
 
   it('refuses damaged and foreign bytes with BAD_IMAGE', () => {

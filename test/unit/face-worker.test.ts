@@ -7,7 +7,7 @@ import { FaceWorker } from '../../main/verify/face/client.js';
 import { FaceEngine } from '../../main/verify/face/engine.js';
 import { FaceNetworks } from '../../main/verify/face/networks.js';
 import { faceStep } from '../../main/verify/face/step.js';
-import { encodeJpeg } from '../../drivers/camera/jpeg.js';
+import { decodeJpeg, encodeJpeg } from '../../drivers/camera/jpeg.js';
 import { scaleBrightness, solidFrame } from '../../drivers/camera/frame.js';
 import type { FaceResult } from '../../main/verify/face-result.js';
 
@@ -41,6 +41,20 @@ describe('face worker', () => {
     expect(r2.decision).toBe('no-match');
     const r3 = await worker.verify(other.live, other.chipBytes);
     expect(r3.decision).toBe('match');
+  });
+
+  it('takes the camera JPEG as the page sends it and decodes it in the worker: same score as decoding first', async () => {
+    const live = set.find((f) => f.id === 'facematch-1')!;
+    const doc = set.find((f) => f.id === 'facematch-2')!;
+    const jpeg = encodeJpeg(live.live, 85);
+    const fromJpeg = await worker.verify(jpeg, doc.chipBytes);
+    const local = engine.verify(decodeJpeg(jpeg), doc.chip);
+    expect(fromJpeg.score).not.toBeNull();
+    expect(fromJpeg.score).toBe(local.score);
+    expect(fromJpeg.decision).toBe('match');
+    // A torn camera JPEG is the frame's problem, reported typed; the next frame still works.
+    await expect(worker.verify(jpeg.subarray(0, 400), doc.chipBytes)).rejects.toMatchObject({ code: 'BAD_IMAGE' });
+    expect((await worker.verify(jpeg, doc.chipBytes)).score).toBe(fromJpeg.score);
   });
 
   it('returns a typed error for a chip image it cannot decode, and keeps working', async () => {

@@ -34,17 +34,19 @@ describe('camera feed', () => {
     const jpeg = encodeJpeg(solidFrame(32, 24, [10, 20, 30]), 90);
     expect(feed.push('face', jpeg)).toBe(false);
     const release = feed.want('face');
-    const waiting = feed.next('face', new AbortController().signal);
+    const waiting = feed.nextJpeg('face', new AbortController().signal);
     expect(feed.push('face', jpeg, 'Cam A')).toBe(true);
-    expect((await waiting).width).toBe(32);
+    expect(await waiting).toBe(jpeg);
     // Two frames before anyone asks: only the newest is kept.
-    feed.push('face', encodeJpeg(solidFrame(16, 16, [0, 0, 0]), 90));
-    feed.push('face', encodeJpeg(solidFrame(8, 8, [0, 0, 0]), 90));
-    expect((await feed.next('face', new AbortController().signal)).width).toBe(8);
-    const pending = feed.next('face', new AbortController().signal);
+    const older = encodeJpeg(solidFrame(16, 16, [0, 0, 0]), 90);
+    const newest = encodeJpeg(solidFrame(8, 8, [0, 0, 0]), 90);
+    feed.push('face', older);
+    feed.push('face', newest);
+    expect(await feed.nextJpeg('face', new AbortController().signal)).toBe(newest);
+    const pending = feed.nextJpeg('face', new AbortController().signal);
     feed.fail('face', 'CAMERA_DENIED');
     await expect(pending).rejects.toMatchObject({ code: 'CAMERA_DENIED' });
-    await expect(feed.next('face', new AbortController().signal)).rejects.toMatchObject({ code: 'CAMERA_DENIED' });
+    await expect(feed.nextJpeg('face', new AbortController().signal)).rejects.toMatchObject({ code: 'CAMERA_DENIED' });
     expect(feed.device).toBe('Cam A');
     release();
     expect(feed.isWanted('face')).toBe(false);
@@ -53,9 +55,9 @@ describe('camera feed', () => {
   it('gives up on a screen that never sends a frame, and stops waiting when aborted', async () => {
     const feed = new CameraFeed({ firstFrameMs: 50 });
     feed.want('qr');
-    await expect(feed.next('qr', new AbortController().signal)).rejects.toMatchObject({ code: 'CAMERA_NO_FRAMES' });
+    await expect(feed.nextJpeg('qr', new AbortController().signal)).rejects.toMatchObject({ code: 'CAMERA_NO_FRAMES' });
     const ac = new AbortController();
-    const p = feed.next('qr', ac.signal);
+    const p = feed.nextJpeg('qr', ac.signal);
     ac.abort(new Error('cleared'));
     await expect(p).rejects.toThrow('cleared');
   });

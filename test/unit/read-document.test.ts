@@ -170,35 +170,60 @@ describe('hostile and failing chips', () => {
     }
   });
 
-  it('a chip that answers garbage gives a typed error, never a crash or a hang', async () => {
+  it('a corrupted answer is caught: under secure messaging by its MAC, and a read that still succeeds returns only the chip\'s true bytes', async () => {
     let seed = 7;
     const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    const card = await loadDemo('cccd');
+    let macCaught = 0;
+    let smFlips = 0;
     for (let i = 0; i < 200; i++) {
-      const card = await loadDemo('cccd');
       const chip = new SoftwareChip(card);
       const corruptAt = rnd() % 30;
       let count = 0;
+      let hit: { sm: boolean; mode: number; changed: boolean; bareStatus: boolean } | undefined;
       const transport = {
         transmit: async (c: Uint8Array) => {
           const r = await chip.transmit(c);
           if (count++ !== corruptAt) return r;
-          const b = Uint8Array.from(r);
+          let b = Uint8Array.from(r);
           const mode = rnd() % 3;
           if (mode === 0 && b.length > 2) {
-            const i = rnd() % (b.length - 2);
-            b[i] = b[i]! ^ (1 << (rnd() % 8));
+            const j = rnd() % (b.length - 2);
+            b[j] = b[j]! ^ (1 << (rnd() % 8));
           }
-          if (mode === 1) return b.subarray(0, rnd() % b.length);
-          if (mode === 2) return Uint8Array.from({ length: rnd() % 40 }, () => rnd() & 0xff);
+          if (mode === 1) b = b.subarray(0, rnd() % b.length);
+          if (mode === 2) b = Uint8Array.from({ length: rnd() % 40 }, () => rnd() & 0xff);
+          // CLA bits 0x0C mark a command protected by secure messaging (ISO 7816-4 §5.4.1).
+          hit = { sm: (c[0]! & 0x0c) === 0x0c, mode, changed: hex(b) !== hex(r), bareStatus: b.length === 2 };
           return b;
         },
       };
       const e = await readDocument(transport, { access: CCCD_CAN }).then(
-        () => undefined,
+        (raw) => {
+          // Whatever the corruption did, nothing it carried may be taken as the chip's data.
+          for (const [name, bytes] of raw.files) expect(hex(bytes), `${name} after corrupting APDU ${corruptAt}`).toBe(hex(card.files.get(name)!));
+          // A protected answer that was changed and still let the read finish can only have been a bare error
+          // status word (chips may send those unprotected): its file is then reported refused, not filled in.
+          if (hit?.sm && hit.changed) {
+            expect(hit.bareStatus, `APDU ${corruptAt}: a changed protected answer was accepted`).toBe(true);
+            expect(raw.refused.length + [...card.files.keys()].filter((k) => k.startsWith('DG') && !raw.files.has(k)).length).toBeGreaterThan(0);
+          }
+          return undefined;
+        },
         (x: unknown) => x,
       );
-      if (e !== undefined) expect(isIdkError(e), String(e)).toBe(true);
+      if (e === undefined) continue;
+      expect(isIdkError(e), String(e)).toBe(true);
+      // A bit flipped inside a protected answer's data objects is what the MAC exists to catch.
+      if (hit?.sm && hit.mode === 0 && hit.changed) {
+        smFlips++;
+        expect((e as { code: string }).code, `APDU ${corruptAt}`).toMatch(/^(SM_MAC_INVALID|MALFORMED_DATA)$/);
+        if ((e as { code: string }).code === 'SM_MAC_INVALID') macCaught++;
+      }
     }
+    // The sweep did reach protected answers and the MAC did the catching (not only the TLV parser).
+    expect(smFlips).toBeGreaterThan(10);
+    expect(macCaught).toBeGreaterThan(smFlips / 2);
   });
 
   it('a data group altered after signing makes passive authentication invalid, naming the group', async () => {

@@ -65,8 +65,8 @@ export class FaceWorker {
     await this.call({ op: 'warm-up' });
   }
 
-  /** The live frame against the chip portrait (DG2 image bytes). */
-  async verify(live: Frame, documentImage: Uint8Array, threshold?: number): Promise<FaceResult> {
+  /** The live picture (camera JPEG, decoded in the worker; or a decoded frame) against the chip portrait (DG2 image bytes). */
+  async verify(live: Uint8Array | Frame, documentImage: Uint8Array, threshold?: number): Promise<FaceResult> {
     const res = await this.call(threshold === undefined ? { op: 'verify', live, document: documentImage } : { op: 'verify', live, document: documentImage, threshold });
     if (!res.ok || !res.result) throw new Error('face worker answered without a result');
     return res.result;

@@ -9,8 +9,8 @@ import type { FaceResult } from '../face-result.js';
 import type { FaceWorker } from './client.js';
 
 interface FaceStepOptions {
-  /** The next camera frame (renderer grab, or a file in the headless host). */
-  grab: (signal: AbortSignal) => Promise<Frame>;
+  /** The next camera picture: the page's JPEG (the worker decodes it) or a decoded frame. */
+  grab: (signal: AbortSignal) => Promise<Uint8Array | Frame>;
   /** Frames to try before giving up with the last prompt. */
   attempts?: number;
   /** Told each prompt so the UI can show it while the person adjusts. */

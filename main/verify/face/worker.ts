@@ -5,6 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { isIdkError } from '../../../core/errors.js';
 import { decodeImage } from '../../../drivers/camera/image.js';
 import { makeFrame } from '../../../drivers/camera/frame.js';
+import { decodeJpeg } from '../../../drivers/camera/jpeg.js';
 import { type FaceAnalysis, FaceEngine } from './engine.js';
 import type { FaceRequest, FaceResponse } from './protocol.js';
 
@@ -17,7 +18,8 @@ async function handle(req: FaceRequest): Promise<FaceResponse> {
   if (req.op === 'warm-up') return { id: req.id, ok: true };
   const digest = createHash('sha256').update(req.document).digest('hex');
   if (lastDocument?.digest !== digest) lastDocument = { digest, analysis: e.analyse(await decodeImage(req.document), 'document') };
-  const live = makeFrame(req.live.width, req.live.height, req.live.data);
+  // A camera JPEG is decoded here, on the worker; a frame arrives as a plain object after the structured clone.
+  const live = req.live instanceof Uint8Array ? decodeJpeg(req.live) : makeFrame(req.live.width, req.live.height, req.live.data);
   return { id: req.id, ok: true, result: e.verify(live, lastDocument.analysis, req.threshold) };
 }
 

@@ -47,7 +47,9 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`idkiosk: ${e.message} (idkiosk --help) [BAD_ARGUMENTS]\n`);
       process.exit(2);
     }
-    process.stderr.write(`idkiosk: ${lang === 'vi' ? 'lỗi không mong đợi' : 'unexpected error'}: ${(e as Error)?.stack ?? String(e)}\n`);
+    // One line for the user; the stack only when asked for (IDKIOSK_DEBUG=1).
+    const detail = process.env.IDKIOSK_DEBUG ? ((e as Error)?.stack ?? String(e)) : ((e as Error)?.message ?? String(e));
+    process.stderr.write(`idkiosk: ${lang === 'vi' ? 'lỗi không mong đợi' : 'unexpected error'}: ${detail}\n`);
     process.exit(1);
   },
 );

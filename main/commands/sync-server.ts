@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { usageError } from '../read/run-read.js';
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
+import { parseLimits } from '../../offline-cache/sync/server-limits.js';
 import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
 import type { ServerStore } from '../../offline-cache/sync/server-store.js';
 import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
@@ -17,7 +18,7 @@ export async function openServerStore(db: string): Promise<ServerStore> {
 
 export const syncServerCommand: Command = {
   name: ['sync-server'],
-  usage: 'sync-server [--port N] [--host ADDR] [--db PATH|postgres://…] [--data-dir DIR] [--token TOKEN]',
+  usage: 'sync-server [--port N] [--host ADDR] [--db PATH|postgres://…] [--data-dir DIR] [--token TOKEN] [--limit NAME=N …]',
   async run(argv, { lang }) {
     const { values } = parseArgs({
       args: argv,
@@ -27,6 +28,7 @@ export const syncServerCommand: Command = {
         db: { type: 'string' },
         'data-dir': { type: 'string' },
         token: { type: 'string' },
+        limit: { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
       },
       strict: true,
@@ -41,8 +43,14 @@ export const syncServerCommand: Command = {
     }
     const keys = loadOrCreateServerKeys(join(dataDir, 'server-key.json'));
     const token = values.token ?? process.env.IDKIOSK_ENROL_TOKEN ?? randomBytes(18).toString('base64url');
+    let limits;
+    try {
+      limits = parseLimits(values.limit ?? []);
+    } catch (e) {
+      throw usageError((e as Error).message, `${(e as Error).message} (giới hạn không hợp lệ)`);
+    }
     const store = await openServerStore(db);
-    const server = createSyncServer({ store, keys, enrolToken: token, log: values.quiet ? undefined : (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`) });
+    const server = createSyncServer({ store, keys, enrolToken: token, limits, log: values.quiet ? undefined : (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`) });
     const url = await listen(server, port, values.host ?? '127.0.0.1');
     const where = db.startsWith('postgres') ? db.replace(/\/\/[^@/]*@/, '//***@') : db;
     process.stdout.write(`${lang === 'vi' ? 'máy chủ nhận dữ liệu' : 'ingest server'}: ${url} (${store.kind}: ${where})\n`);

@@ -23,8 +23,8 @@ import {
   chainHashes,
   subjectDigest,
   subjectProblem,
-  verifyHashSignature,
 } from '../events.js';
+import { verifyHashSignatureFast } from './ed25519-verify.js';
 
 export const PROTOCOL_VERSION = 1;
 export const H_DEVICE = 'x-idk-device';
@@ -116,14 +116,25 @@ export async function encodeBatch(p: BatchPayload, serverBoxKey: Uint8Array): Pr
   return { wire, compressedBytes: compressed.length, plainBytes: plain.length };
 }
 
-export async function decodeBatch(wire: Uint8Array, serverBoxSecretKey: Uint8Array): Promise<BatchPayload> {
-  const compressed = openSealed(serverBoxSecretKey, wire);
+export interface BatchLimits {
+  maxPlainBytes: number;
+  maxBatchEvents: number;
+}
+
+/** Opens a batch sealed to one of the server's box keys (newest first); throws 400 BAD_ENVELOPE if none opens it. */
+export async function decodeBatch(wire: Uint8Array, serverBoxSecretKeys: Uint8Array | Uint8Array[], limits: BatchLimits = { maxPlainBytes: MAX_PLAIN_BYTES, maxBatchEvents: MAX_BATCH_EVENTS }): Promise<BatchPayload> {
+  let compressed: Uint8Array | null = null;
+  for (const k of Array.isArray(serverBoxSecretKeys) ? serverBoxSecretKeys : [serverBoxSecretKeys]) {
+    compressed = openSealed(k, wire);
+    if (compressed) break;
+  }
   if (!compressed) throw new ProtocolError(400, 'BAD_ENVELOPE', 'batch is not sealed to this server');
   let plain: Buffer;
   try {
-    plain = await brDecompress(compressed, { maxOutputLength: MAX_PLAIN_BYTES });
-  } catch {
-    throw new ProtocolError(400, 'BAD_COMPRESSION', 'batch does not decompress (or exceeds the size limit)');
+    plain = await brDecompress(compressed, { maxOutputLength: limits.maxPlainBytes });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new ProtocolError(413, 'TOO_LARGE', `batch decompresses to more than ${limits.maxPlainBytes} bytes`);
+    throw new ProtocolError(400, 'BAD_COMPRESSION', 'batch does not decompress');
   }
   let p: unknown;
   try {
@@ -131,10 +142,10 @@ export async function decodeBatch(wire: Uint8Array, serverBoxSecretKey: Uint8Arr
   } catch {
     throw new ProtocolError(400, 'BAD_BATCH', 'batch is not JSON');
   }
-  return checkPayloadShape(p);
+  return checkPayloadShape(p, limits.maxBatchEvents);
 }
 
-function checkPayloadShape(p: unknown): BatchPayload {
+function checkPayloadShape(p: unknown, maxEvents: number): BatchPayload {
   const fail = (why: string): never => {
     throw new ProtocolError(400, 'BAD_BATCH', `batch: ${why}`);
   };
@@ -144,7 +155,8 @@ function checkPayloadShape(p: unknown): BatchPayload {
   if (typeof o.device !== 'string' || o.device.length === 0 || o.device.length > 64) fail('device');
   if (!Number.isSafeInteger(o.from) || (o.from as number) < 1) fail('from');
   if (typeof o.prev !== 'string' || typeof o.sig !== 'string') fail('prev/sig');
-  if (!Array.isArray(o.events) || o.events.length === 0 || o.events.length > MAX_BATCH_EVENTS) fail('events');
+  if (!Array.isArray(o.events) || o.events.length === 0) fail('events');
+  if ((o.events as unknown[]).length > maxEvents) throw new ProtocolError(413, 'TOO_MANY_EVENTS', `batch of ${(o.events as unknown[]).length} events: at most ${maxEvents}`);
   (o.events as unknown[]).forEach((e, i) => {
     if (typeof e !== 'object' || e === null) fail(`event ${i}`);
     const w = e as Record<string, unknown>;
@@ -188,6 +200,6 @@ export function verifyBatch(p: BatchPayload, device: string, signPublicKey: Uint
     if (subjectDigest(e.subject) !== e.body.subject) forged(`event ${i} personal data does not match its signed commitment`);
   });
   const hashes = chainHashes(prev, p.events.map((e) => e.body));
-  if (!verifyHashSignature(hashes[hashes.length - 1]!, sig, signPublicKey)) forged('signature does not verify with the enrolled device key');
+  if (!verifyHashSignatureFast(hashes[hashes.length - 1]!, sig, signPublicKey)) forged('signature does not verify with the enrolled device key');
   return { from: p.from, to: p.from + p.events.length - 1, prev, hashes, sig };
 }

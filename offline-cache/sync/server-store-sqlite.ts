@@ -1,4 +1,5 @@
 // The ingest server's SQLite store (the default: one machine, one file).
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../store.js';
 import { type DeviceRecord, type IncomingEvent, type IngestResult, type ServerStore, type StoredEventRow, planIngest } from './server-store.js';
@@ -30,6 +31,9 @@ export class SqliteServerStore implements ServerStore {
   readonly db: Database.Database;
 
   constructor(path: string) {
+    // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database's mode.
+    closeSync(openSync(path, 'a', 0o600));
+    if (process.platform !== 'win32') chmodSync(path, 0o600);
     this.db = openDatabase(path, 'FULL');
     const v = this.db.pragma('user_version', { simple: true }) as number;
     for (let i = v; i < SCHEMA.length; i++) {

@@ -9,9 +9,10 @@ import { pendingRun, queueCounts, recordVerification } from '../../offline-cache
 import { type LocalStore, openLocalStore, setMeta } from '../../offline-cache/store.js';
 import { SyncClient, enrolDevice } from '../../offline-cache/sync/client.js';
 import { httpExchange } from '../../offline-cache/sync/http.js';
-import { BATCH_CONTENT_TYPE, H_DEVICE, encodeBatch } from '../../offline-cache/sync/protocol.js';
+import { encodeBatch } from '../../offline-cache/sync/protocol.js';
 import { PostgresServerStore } from '../../offline-cache/sync/server-store-postgres.js';
 import { tempDir } from '../helpers/cards.js';
+import { signedPost } from '../helpers/sync-requests.js';
 import { FaultProxy } from '../../offline-cache/sync/link-sim.js';
 import { type ServerChild, killHard, startServerChild } from '../helpers/sync-server-child.js';
 import { prng, syntheticVerification } from '../helpers/verifications.js';
@@ -70,10 +71,10 @@ describe('ingest server on PostgreSQL', () => {
     const wire = (await encodeBatch({ v: 1, device: first.keys.deviceId, from: 1, prev: b64(run.prev), sig: b64(run.events.at(-1)!.sig), events: run.events.map((e) => ({ body: e.body, subject: e.subject })) }, boxKey)).wire;
     const replies = await Promise.all(
       Array.from({ length: 5 }, () =>
-        httpExchange(`${server.url}/v1/batches`, { method: 'POST', headers: { 'content-type': BATCH_CONTENT_TYPE, [H_DEVICE]: first.keys.deviceId }, body: wire, timeoutMs: 20_000 }),
+        signedPost(server.url, first, wire),
       ),
     );
-    const bodies = replies.map((r) => JSON.parse(r.text) as { status: string; stored: number });
+    const bodies = replies.map((r) => r.json as { status: string; stored: number });
     expect(replies.every((r) => r.status === 200)).toBe(true);
     expect(bodies.reduce((n, b) => n + b.stored, 0)).toBe(100);
     expect(bodies.filter((b) => b.status === 'stored')).toHaveLength(1);

@@ -1,24 +1,58 @@
 // `idkiosk sync-server [--port N] [--host H] [--db PATH|postgres://…] [--data-dir DIR] [--token T]`:
 // the reference ingest server.
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { usageError } from '../read/run-read.js';
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { parseLimits } from '../../offline-cache/sync/server-limits.js';
-import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
+import { loadMasterKey, openKeyring } from '../../offline-cache/sync/server-keys.js';
+import { IdkError } from '../../core/errors.js';
 import type { ServerStore } from '../../offline-cache/sync/server-store.js';
 import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
 import { PostgresServerStore } from '../../offline-cache/sync/server-store-postgres.js';
 import type { Command } from './command.js';
 
+export const isPostgres = (db: string): boolean => /^postgres(ql)?:\/\//.test(db);
+
+/** The server's database; a failure to reach it is one clear line, never a stack trace. */
 export async function openServerStore(db: string): Promise<ServerStore> {
-  return /^postgres(ql)?:\/\//.test(db) ? PostgresServerStore.open(db) : new SqliteServerStore(db);
+  try {
+    return isPostgres(db) ? await PostgresServerStore.open(db) : new SqliteServerStore(db);
+  } catch (e) {
+    const where = db.replace(/\/\/[^@/]*@/, '//***@');
+    throw new IdkError(
+      'SERVER_DB_UNAVAILABLE',
+      { vi: `Không mở được cơ sở dữ liệu của máy chủ ${where}: ${(e as Error).message}`, en: `Cannot open the server database ${where}: ${(e as Error).message}` },
+      { cause: e },
+    );
+  }
+}
+
+/**
+ * The database and its keyring, as a command opens them: the master key from the
+ * environment or --master-key-file; a SQLite server without one keeps it in DATA_DIR/master.key.
+ */
+export async function openServerDatabase(values: { db?: string; 'data-dir'?: string; 'master-key-file'?: string }) {
+  const dataDir = resolve(values['data-dir'] ?? 'idkiosk-server');
+  const db = values.db ?? join(dataDir, 'ingest.sqlite');
+  if (!isPostgres(db)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const master = loadMasterKey({ file: values['master-key-file'], createIn: isPostgres(db) ? undefined : dataDir });
+  const store = await openServerStore(db);
+  try {
+    // A server-key.json from before keys moved into the database is imported once.
+    const keys = await openKeyring(store, master, { legacyFile: join(dataDir, 'server-key.json') });
+    return { store, keys, db, dataDir };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
 }
 
 export const syncServerCommand: Command = {
   name: ['sync-server'],
-  usage: 'sync-server [--port N] [--host ADDR] [--db PATH|postgres://…] [--data-dir DIR] [--token TOKEN] [--limit NAME=N …]',
+  usage: 'sync-server [--port N] [--host ADDR] [--db PATH|postgres://…] [--data-dir DIR] [--token TOKEN] [--master-key-file F] [--limit NAME=N …]',
   async run(argv, { lang }) {
     const { values } = parseArgs({
       args: argv,
@@ -28,6 +62,7 @@ export const syncServerCommand: Command = {
         db: { type: 'string' },
         'data-dir': { type: 'string' },
         token: { type: 'string' },
+        'master-key-file': { type: 'string' },
         limit: { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
       },
@@ -35,13 +70,6 @@ export const syncServerCommand: Command = {
     });
     const port = Number(values.port ?? 8787);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError('--port must be 0-65535', '--port phải từ 0 đến 65535');
-    const dataDir = resolve(values['data-dir'] ?? 'idkiosk-server');
-    const db = values.db ?? join(dataDir, 'ingest.sqlite');
-    if (!db.startsWith('postgres')) {
-      const { mkdirSync } = await import('node:fs');
-      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    }
-    const keys = loadOrCreateServerKeys(join(dataDir, 'server-key.json'));
     const token = values.token ?? process.env.IDKIOSK_ENROL_TOKEN ?? randomBytes(18).toString('base64url');
     let limits;
     try {
@@ -49,7 +77,7 @@ export const syncServerCommand: Command = {
     } catch (e) {
       throw usageError((e as Error).message, `${(e as Error).message} (giới hạn không hợp lệ)`);
     }
-    const store = await openServerStore(db);
+    const { store, keys, db } = await openServerDatabase(values);
     const server = createSyncServer({ store, keys, enrolToken: token, limits, log: values.quiet ? undefined : (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`) });
     const url = await listen(server, port, values.host ?? '127.0.0.1');
     const where = db.startsWith('postgres') ? db.replace(/\/\/[^@/]*@/, '//***@') : db;

@@ -80,6 +80,8 @@ export interface EnrolRequest {
 export interface EnrolReply {
   status: 'enrolled' | 'already-enrolled';
   serverBoxKey: string;
+  /** The server key set that `serverBoxKey` belongs to. */
+  keyId?: string;
   serverTime: number;
 }
 

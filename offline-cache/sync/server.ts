@@ -12,18 +12,20 @@ import { timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { b64, canonical, type Json, unb64 } from '../canonical.js';
-import { sealField } from '../crypto-box.js';
 import { bodyBytes, genesisHash } from '../events.js';
 import { type BatchAck, type EnrolReply, BATCH_CONTENT_TYPE, ProtocolError, decodeBatch, verifyBatch } from './protocol.js';
 import { type SignedRequest, checkSignedRequest, parseSignedRequest } from './request-auth.js';
 import { HttpError, checkDeclaredLength, hasBody, readBody, replier, requireMediaType } from './server-http.js';
 import { DEFAULT_LIMITS, type ServerLimits, UploadSlots } from './server-limits.js';
-import type { ServerKeys } from './server-keys.js';
-import type { DeviceRecord, IncomingEvent, ServerStore } from './server-store.js';
+import type { ServerKeyring } from './server-keys.js';
+import { type DeviceRecord, type DeviceSeen, type IncomingEvent, type ServerStore, fleetFields } from './server-store.js';
 
 export interface SyncServerOptions {
   store: ServerStore;
-  keys: ServerKeys;
+  /** The key sets shared through the database (server-keys.ts). */
+  keys: ServerKeyring;
+  /** How often a node rereads the key sets, so a rotation made elsewhere reaches it (default 60 s). */
+  keyReloadMs?: number;
   /** The operator token a device presents once to enrol. */
   enrolToken: string;
   limits?: Partial<ServerLimits>;
@@ -52,6 +54,23 @@ export function createSyncServer(opts: SyncServerOptions): Server {
   const perDevice = new UploadSlots(limits.maxUploadsPerDevice);
   const perAddress = new UploadSlots(limits.maxUploadsPerAddress);
   const bodyRules = { maxBytes: limits.maxBodyBytes, minBytesPerSec: limits.minBodyBytesPerSec, graceMs: limits.bodyGraceMs, idleMs: limits.bodyIdleMs };
+  const keys = opts.keys;
+  let keysReadAt = now();
+  /** Rereads the key sets (another node may have rotated them), at most once a second unless forced. */
+  const reloadKeys = async (force = false): Promise<boolean> => {
+    if (!force && now() - keysReadAt < 1_000) return false;
+    keysReadAt = now();
+    const before = keys.all.length;
+    await keys.load();
+    return keys.all.length !== before;
+  };
+  const reloadTimer = setInterval(() => void reloadKeys().catch((e: unknown) => log(`key reload failed: ${(e as Error).message}`)), opts.keyReloadMs ?? 60_000);
+  reloadTimer.unref();
+
+  const seenOf = (signed: SignedRequest): DeviceSeen => {
+    const at = now();
+    return { at, pending: signed.queue?.pending ?? null, oldestPendingAt: signed.queue?.oldestPendingAt ?? null, skewMs: at - signed.time };
+  };
 
   /** The signed headers checked against the enrolled key: the device, or a 401 that closes the connection. */
   async function authenticate(req: IncomingMessage, path: string): Promise<{ signed: SignedRequest; device: DeviceRecord }> {
@@ -99,10 +118,13 @@ export function createSyncServer(opts: SyncServerOptions): Server {
       throw new HttpError(400, 'BAD_REQUEST', 'signPublicKey is not base64');
     }
     if (pk.length !== 32) throw new HttpError(400, 'BAD_REQUEST', 'signPublicKey must be 32 bytes (Ed25519)');
+    // Enrolment hands out the newest key set: make sure this node has read it.
+    await reloadKeys(true);
     const r = await opts.store.enrol({ deviceId: b.deviceId, signPublicKey: pk, site: b.site.normalize('NFC'), now: now() });
     if (r === 'conflict') throw new HttpError(409, 'DEVICE_KEY_CONFLICT', 'this device id is enrolled with another key');
     log(`enrol ${b.deviceId} ${r}`);
-    send(res, r === 'created' ? 201 : 200, { status: r === 'created' ? 'enrolled' : 'already-enrolled', serverBoxKey: b64(opts.keys.boxPublicKey), serverTime: now() } satisfies EnrolReply);
+        // Always the newest key set: re-enrolling is how a device moves to a rotated key.
+    send(res, r === 'created' ? 201 : 200, { status: r === 'created' ? 'enrolled' : 'already-enrolled', serverBoxKey: b64(keys.current.boxPublicKey), keyId: keys.current.keyId, serverTime: now() } satisfies EnrolReply);
   }
 
   async function batch(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -114,12 +136,20 @@ export function createSyncServer(opts: SyncServerOptions): Server {
     // The body must be the one the device signed: checked before it is opened or decompressed.
     if (!timingSafeEqual(body.sha256, signed.bodySha256)) throw new HttpError(400, 'BODY_MISMATCH', 'the body is not the one the request signature covers');
     const receivedAt = now();
-    const p = await decodeBatch(body.bytes, opts.keys.boxSecretKey, limits);
+    let p;
+    try {
+      p = await decodeBatch(body.bytes, keys.boxSecretKeys(), limits);
+    } catch (e) {
+      // Sealed to a key set this node has not read yet (rotated on another node): reread once.
+      if (!(e instanceof ProtocolError && e.code === 'BAD_ENVELOPE') || !(await reloadKeys())) throw e;
+      p = await decodeBatch(body.bytes, keys.boxSecretKeys(), limits);
+    }
     const v = verifyBatch(p, deviceId, device.signPublicKey);
     const incoming: IncomingEvent[] = p.events.map((e, i) => {
       let clockFlag: string | null = null;
       if (e.body.at > receivedAt + tolerance) clockFlag = 'future';
       else if (e.body.clock !== null && Math.abs(e.body.clock) > tolerance) clockFlag = 'device-clock-off';
+      const sealed = keys.sealSubject(deviceId, e.body.seq, enc.encode(canonical(e.subject as unknown as Json)));
       return {
         seq: e.body.seq,
         id: e.body.id,
@@ -127,11 +157,13 @@ export function createSyncServer(opts: SyncServerOptions): Server {
         body: dec.decode(bodyBytes(e.body)),
         hash: v.hashes[i]!,
         sig: i === p.events.length - 1 ? v.sig : null,
-        subject: sealField(opts.keys.dataKey, enc.encode(canonical(e.subject as unknown as Json))),
+        subject: sealed.sealed,
+        keyId: sealed.keyId,
         clockFlag,
+        ...fleetFields(e.body),
       };
     });
-    const r = await opts.store.ingest(deviceId, v.from, v.prev, genesisHash(device.signPublicKey), incoming, receivedAt);
+    const r = await opts.store.ingest(deviceId, v.from, v.prev, genesisHash(device.signPublicKey), incoming, receivedAt, seenOf(signed));
     const ackHash = r.ackHash ? b64(r.ackHash) : null;
     if (r.kind === 'gap') return reject(req, res, new ProtocolError(409, 'GAP', `batch starts at ${v.from} but the server holds up to ${r.ackSeq}: resend from ${r.ackSeq + 1}`), { ackSeq: r.ackSeq, ackHash });
     if (r.kind === 'conflict') return reject(req, res, new ProtocolError(409, 'CHAIN_CONFLICT', `record ${r.seq} differs from the one already stored`), { ackSeq: r.ackSeq, ackHash });
@@ -149,8 +181,9 @@ export function createSyncServer(opts: SyncServerOptions): Server {
 
   async function ack(req: IncomingMessage, res: ServerResponse, path: string, deviceId: string): Promise<void> {
     if (hasBody(req)) throw new HttpError(400, 'BAD_REQUEST', 'an ack query has no body', true);
-    const { device } = await authenticate(req, path);
+    const { signed, device } = await authenticate(req, path);
     if (device.deviceId !== deviceId) throw new HttpError(403, 'NOT_YOUR_DEVICE', 'a device may ask only for its own head');
+    await opts.store.touch(deviceId, seenOf(signed));
     send(res, 200, { ackSeq: device.headSeq, ackHash: device.headHash ? b64(device.headHash) : null, serverTime: now() });
   }
 
@@ -195,6 +228,7 @@ export function createSyncServer(opts: SyncServerOptions): Server {
       reject(req, res, new HttpError(503, 'STORE_ERROR', 'the server could not store the batch: retry later', !req.complete));
     });
   });
+  server.on('close', () => clearInterval(reloadTimer));
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = 300_000;
   server.keepAliveTimeout = 65_000;

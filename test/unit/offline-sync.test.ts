@@ -10,7 +10,7 @@ import { getMeta, openLocalStore, type LocalStore } from '../../offline-cache/st
 import { SyncClient, enrolDevice } from '../../offline-cache/sync/client.js';
 import { httpExchange } from '../../offline-cache/sync/http.js';
 import { encodeBatch } from '../../offline-cache/sync/protocol.js';
-import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
+import { keyringIn } from '../helpers/ingest.js';
 import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { tempDir } from '../helpers/cards.js';
@@ -26,7 +26,7 @@ afterEach(async () => {
 async function serverUp(opts: { now?: () => number } = {}): Promise<{ url: string; db: SqliteServerStore; server: Server }> {
   const dir = tempDir('idk-srv-');
   const db = new SqliteServerStore(join(dir, 'ingest.sqlite'));
-  const server = createSyncServer({ store: db, keys: loadOrCreateServerKeys(join(dir, 'server-key.json')), enrolToken: TOKEN, now: opts.now });
+  const server = createSyncServer({ store: db, keys: await keyringIn(db, dir), enrolToken: TOKEN, now: opts.now });
   const url = await listen(server);
   cleanup.push(async () => {
     server.closeAllConnections();

@@ -14,7 +14,7 @@ import { SyncClient, enrolDevice } from '../../offline-cache/sync/client.js';
 import { httpExchange } from '../../offline-cache/sync/http.js';
 import { sealTo } from '../../offline-cache/crypto-box.js';
 import { BATCH_CONTENT_TYPE } from '../../offline-cache/sync/protocol.js';
-import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
+import { keyringIn } from '../helpers/ingest.js';
 import type { ServerLimits } from '../../offline-cache/sync/server-limits.js';
 import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
@@ -31,7 +31,7 @@ afterEach(async () => {
 async function serverUp(limits: Partial<ServerLimits> = {}, now?: () => number): Promise<{ url: string; port: number; db: SqliteServerStore; server: Server }> {
   const dir = tempDir('idk-guard-');
   const db = new SqliteServerStore(join(dir, 'ingest.sqlite'));
-  const server = createSyncServer({ store: db, keys: loadOrCreateServerKeys(join(dir, 'server-key.json')), enrolToken: TOKEN, limits, now });
+  const server = createSyncServer({ store: db, keys: await keyringIn(db, dir), enrolToken: TOKEN, limits, now });
   const url = await listen(server);
   cleanup.push(async () => {
     server.closeAllConnections();

@@ -11,12 +11,13 @@ import { qrCommand } from './commands/qr.js';
 import { queueCommand } from './commands/queue.js';
 import { syncServerCommand } from './commands/sync-server.js';
 import { serverKeysCommand } from './commands/server-keys.js';
+import { fleetCommand } from './commands/fleet.js';
 import { readCommand } from './commands/read.js';
 import { readersCommand } from './commands/readers.js';
 import { kioskDemoCommand, kioskStartCommand } from './commands/start.js';
 import { usageError } from './read/run-read.js';
 
-const COMMANDS: Command[] = [kioskStartCommand, kioskDemoCommand, readersCommand, readCommand, cardBuildCommand, emulateCommand, qrCommand, queueCommand, serverKeysCommand, syncServerCommand, fingerprintCommand, benchCommand];
+const COMMANDS: Command[] = [kioskStartCommand, kioskDemoCommand, readersCommand, readCommand, cardBuildCommand, emulateCommand, qrCommand, queueCommand, serverKeysCommand, syncServerCommand, fleetCommand, fingerprintCommand, benchCommand];
 
 const lang: Lang = (process.env.IDKIOSK_LANG ?? 'vi').startsWith('en') ? 'en' : 'vi';
 

@@ -55,7 +55,7 @@ export async function benchSync(): Promise<Figure[]> {
   const total = Number(process.env.IDKIOSK_BENCH_SYNC_EVENTS ?? 10_000);
   const srvDir = tmp();
   const db = new SqliteServerStore(join(srvDir, 'ingest.sqlite'));
-  const server = createSyncServer({ store: db, keys: await openKeyring(db, loadMasterKey({ env: {}, createIn: srvDir })), enrolToken: 'bench' });
+  const server = createSyncServer({ store: db, keys: await openKeyring(db, loadMasterKey({ env: {}, createIn: srvDir })), enrolToken: 'bench', operatorToken: 'bench-operator' });
   const url = await listen(server);
   // The backlog itself is not what is measured here: NORMAL makes it quicker to build.
   const kDir = tmp();

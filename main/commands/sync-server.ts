@@ -1,11 +1,11 @@
-// `idkiosk sync-server [--port N] [--host H] [--db PATH|postgres://…] [--data-dir DIR] [--token T]`:
+// `idkiosk sync-server [--port N] [--host H] [--db PATH|postgres://…] [--data-dir DIR] [--token T] [--operator-token T] …`:
 // the reference ingest server.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { usageError } from '../read/run-read.js';
-import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
+import { DEFAULT_RETENTION_DAYS, createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { parseLimits } from '../../offline-cache/sync/server-limits.js';
 import { loadMasterKey, openKeyring } from '../../offline-cache/sync/server-keys.js';
 import { IdkError } from '../../core/errors.js';
@@ -52,7 +52,7 @@ export async function openServerDatabase(values: { db?: string; 'data-dir'?: str
 
 export const syncServerCommand: Command = {
   name: ['sync-server'],
-  usage: 'sync-server [--port N] [--host ADDR] [--db PATH|postgres://…] [--data-dir DIR] [--token TOKEN] [--master-key-file F] [--limit NAME=N …]',
+  usage: 'sync-server [--port N] [--host ADDR] [--db PATH|postgres://…] [--data-dir DIR] [--token TOKEN] [--operator-token T] [--master-key-file F] [--retention-days N] [--limit NAME=N …]',
   async run(argv, { lang }) {
     const { values } = parseArgs({
       args: argv,
@@ -63,6 +63,8 @@ export const syncServerCommand: Command = {
         'data-dir': { type: 'string' },
         token: { type: 'string' },
         'master-key-file': { type: 'string' },
+        'operator-token': { type: 'string' },
+        'retention-days': { type: 'string' },
         limit: { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
       },
@@ -71,6 +73,10 @@ export const syncServerCommand: Command = {
     const port = Number(values.port ?? 8787);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError('--port must be 0-65535', '--port phải từ 0 đến 65535');
     const token = values.token ?? process.env.IDKIOSK_ENROL_TOKEN ?? randomBytes(18).toString('base64url');
+    const operatorToken = values['operator-token'] ?? process.env.IDKIOSK_OPERATOR_TOKEN ?? randomBytes(24).toString('base64url');
+    if (operatorToken === token) throw usageError('the operator token must differ from the enrolment token', 'mã vận hành phải khác mã đăng ký thiết bị');
+    const retentionDays = Number(values['retention-days'] ?? process.env.IDKIOSK_RETENTION_DAYS ?? DEFAULT_RETENTION_DAYS);
+    if (!(retentionDays > 0)) throw usageError('--retention-days must be a positive number of days', '--retention-days phải là số ngày dương');
     let limits;
     try {
       limits = parseLimits(values.limit ?? []);
@@ -78,12 +84,15 @@ export const syncServerCommand: Command = {
       throw usageError((e as Error).message, `${(e as Error).message} (giới hạn không hợp lệ)`);
     }
     const { store, keys, db } = await openServerDatabase(values);
-    const server = createSyncServer({ store, keys, enrolToken: token, limits, log: values.quiet ? undefined : (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`) });
+    const server = createSyncServer({ store, keys, enrolToken: token, operatorToken, retentionDays, limits, log: values.quiet ? undefined : (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`) });
     const url = await listen(server, port, values.host ?? '127.0.0.1');
     const where = db.startsWith('postgres') ? db.replace(/\/\/[^@/]*@/, '//***@') : db;
     process.stdout.write(`${lang === 'vi' ? 'máy chủ nhận dữ liệu' : 'ingest server'}: ${url} (${store.kind}: ${where})\n`);
     if (values.token === undefined && process.env.IDKIOSK_ENROL_TOKEN === undefined) {
       process.stdout.write(`${lang === 'vi' ? 'mã đăng ký thiết bị' : 'device enrolment token'}: ${token}\n`);
+    }
+    if (values['operator-token'] === undefined && process.env.IDKIOSK_OPERATOR_TOKEN === undefined) {
+      process.stdout.write(`${lang === 'vi' ? 'mã vận hành (trang /fleet, /stats)' : 'operator token (/fleet page, /stats)'}: ${operatorToken}\n`);
     }
     await new Promise<void>((done) => {
       const stop = (): void => {

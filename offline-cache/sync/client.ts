@@ -219,7 +219,7 @@ export class SyncClient {
       time: Date.now(),
       offset: offset === undefined ? null : Number(offset),
       body,
-      queue: queueReport(q.pending, q.oldestPendingAt),
+      queue: queueReport(q.head, q.oldestPendingAt),
     });
   }
 

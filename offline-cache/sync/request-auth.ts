@@ -31,7 +31,11 @@ export const H_TIME = 'x-idk-time';
 export const H_OFFSET = 'x-idk-offset';
 export const H_BODY_SHA256 = 'x-idk-body-sha256';
 export const H_SIGNATURE = 'x-idk-signature';
-/** The device's queue as it reports it: `pending=N;oldest=MS` (oldest undelivered event's time, or -). */
+/**
+ * The device's queue as it reports it: `head=N;oldest=MS`, its last recorded sequence number
+ * and its oldest undelivered event's time (device clock, or -). The server compares the head
+ * with what it holds, so the lag it shows is right even after the batch the report came with.
+ */
 export const H_QUEUE = 'x-idk-queue';
 
 const REQUEST_TAG = 'idkiosk-request-v1';
@@ -53,14 +57,14 @@ export function requestDigest(p: RequestParts): Uint8Array {
   return new Uint8Array(createHash('sha256').update(text, 'utf8').digest());
 }
 
-export function queueReport(pending: number, oldestPendingAt: number | null): string {
-  return `pending=${pending};oldest=${oldestPendingAt ?? '-'}`;
+export function queueReport(head: number, oldestPendingAt: number | null): string {
+  return `head=${head};oldest=${oldestPendingAt ?? '-'}`;
 }
 
-export function parseQueueReport(v: string): { pending: number; oldestPendingAt: number | null } | null {
-  const m = /^pending=(\d{1,9});oldest=(-|\d{1,15})$/.exec(v);
+function parseQueueReport(v: string): { head: number; oldestPendingAt: number | null } | null {
+  const m = /^head=(\d{1,15});oldest=(-|\d{1,15})$/.exec(v);
   if (!m) return null;
-  return { pending: Number(m[1]), oldestPendingAt: m[2] === '-' ? null : Number(m[2]) };
+  return { head: Number(m[1]), oldestPendingAt: m[2] === '-' ? null : Number(m[2]) };
 }
 
 /** The headers a device adds to a request; `sign` is the device key's signature of a 32-byte hash. */
@@ -92,7 +96,7 @@ export interface SignedRequest {
   time: number;
   offset: number | null;
   bodySha256: Buffer;
-  queue: { pending: number; oldestPendingAt: number | null } | null;
+  queue: { head: number; oldestPendingAt: number | null } | null;
   signature: Buffer;
   parts: RequestParts;
 }

@@ -33,7 +33,7 @@ const MIGRATIONS = [
   `CREATE TABLE idk_server_keys (key_id TEXT PRIMARY KEY, created_at BIGINT NOT NULL, box_pk BYTEA NOT NULL, sealed BYTEA NOT NULL);
    ALTER TABLE idk_devices
      ADD COLUMN revoked_at BIGINT, ADD COLUMN revoke_reason TEXT, ADD COLUMN enrol_token_id TEXT,
-     ADD COLUMN last_seen_at BIGINT, ADD COLUMN last_pending BIGINT, ADD COLUMN last_oldest_pending_at BIGINT, ADD COLUMN last_skew_ms BIGINT;
+     ADD COLUMN last_seen_at BIGINT, ADD COLUMN last_head BIGINT, ADD COLUMN last_oldest_pending_at BIGINT, ADD COLUMN last_skew_ms BIGINT;
    ALTER TABLE idk_events
      ALTER COLUMN subject DROP NOT NULL,
      ADD COLUMN key_id TEXT, ADD COLUMN site TEXT, ADD COLUMN result TEXT, ADD COLUMN auth_invalid BOOLEAN, ADD COLUMN purged_at BIGINT;
@@ -130,10 +130,10 @@ export class PostgresServerStore implements ServerStore {
   }
 
   private static readonly TOUCH =
-    'UPDATE idk_devices SET last_seen_at = $2, last_pending = $3, last_oldest_pending_at = $4, last_skew_ms = $5 WHERE device_id = $1 AND (last_seen_at IS NULL OR last_seen_at <= $2)';
+    'UPDATE idk_devices SET last_seen_at = $2, last_head = $3, last_oldest_pending_at = $4, last_skew_ms = $5 WHERE device_id = $1 AND (last_seen_at IS NULL OR last_seen_at <= $2)';
 
   async touch(deviceId: string, seen: DeviceSeen): Promise<void> {
-    await this.pool.query(PostgresServerStore.TOUCH, [deviceId, seen.at, seen.pending, seen.oldestPendingAt, seen.skewMs]);
+    await this.pool.query(PostgresServerStore.TOUCH, [deviceId, seen.at, seen.head, seen.oldestPendingAt, seen.skewMs]);
   }
 
   async ingest(deviceId: string, from: number, prev: Uint8Array, genesis: Uint8Array, events: IncomingEvent[], receivedAt: number, seen?: DeviceSeen): Promise<IngestResult> {
@@ -183,11 +183,11 @@ export class PostgresServerStore implements ServerStore {
       // One update of the locked row: the new head and what the device said about itself.
       await c.query(
         `UPDATE idk_devices SET head_seq = $2, head_hash = $3,
-           last_seen_at = GREATEST(last_seen_at, $4), last_pending = CASE WHEN last_seen_at IS NULL OR last_seen_at <= $4 THEN $5 ELSE last_pending END,
+           last_seen_at = GREATEST(last_seen_at, $4), last_head = CASE WHEN last_seen_at IS NULL OR last_seen_at <= $4 THEN $5 ELSE last_head END,
            last_oldest_pending_at = CASE WHEN last_seen_at IS NULL OR last_seen_at <= $4 THEN $6 ELSE last_oldest_pending_at END,
            last_skew_ms = CASE WHEN last_seen_at IS NULL OR last_seen_at <= $4 THEN $7 ELSE last_skew_ms END
          WHERE device_id = $1`,
-        [deviceId, last ? last.seq : head.seq, last ? Buffer.from(last.hash) : head.hash ? Buffer.from(head.hash) : null, seen?.at ?? null, seen?.pending ?? null, seen?.oldestPendingAt ?? null, seen?.skewMs ?? null],
+        [deviceId, last ? last.seq : head.seq, last ? Buffer.from(last.hash) : head.hash ? Buffer.from(head.hash) : null, seen?.at ?? null, seen?.head ?? null, seen?.oldestPendingAt ?? null, seen?.skewMs ?? null],
       );
       await c.query('COMMIT');
       return {
@@ -326,8 +326,8 @@ export class PostgresServerStore implements ServerStore {
     const shift = o.utcOffsetMinutes * 60_000;
     const fromDay = Math.floor((o.now + shift) / 86_400_000) - o.days + 1;
     const [devices, perSiteDay, perSite] = await Promise.all([
-      this.pool.query<{ device_id: string; site: string; enrolled_at: string; head_seq: string; last_seen_at: string | null; last_pending: string | null; last_oldest_pending_at: string | null; last_skew_ms: string | null; revoked_at: string | null; revoke_reason: string | null; events: string; quarantined: string }>(
-        `SELECT d.device_id, d.site, d.enrolled_at, d.head_seq, d.last_seen_at, d.last_pending, d.last_oldest_pending_at, d.last_skew_ms, d.revoked_at, d.revoke_reason,
+      this.pool.query<{ device_id: string; site: string; enrolled_at: string; head_seq: string; last_seen_at: string | null; last_head: string | null; last_oldest_pending_at: string | null; last_skew_ms: string | null; revoked_at: string | null; revoke_reason: string | null; events: string; quarantined: string }>(
+        `SELECT d.device_id, d.site, d.enrolled_at, d.head_seq, d.last_seen_at, d.last_head, d.last_oldest_pending_at, d.last_skew_ms, d.revoked_at, d.revoke_reason,
                 (SELECT COUNT(*) FROM idk_events e WHERE e.device_id = d.device_id) AS events,
                 (SELECT COUNT(*) FROM idk_quarantine q WHERE q.device_id = d.device_id) AS quarantined
          FROM idk_devices d ORDER BY d.site, d.device_id`,
@@ -350,8 +350,9 @@ export class PostgresServerStore implements ServerStore {
         headSeq: Number(r.head_seq),
         events: Number(r.events),
         lastSeenAt: num(r.last_seen_at),
-        pending: num(r.last_pending),
-        oldestPendingAt: num(r.last_oldest_pending_at),
+        // The lag as of now: what the device said it had, minus what has arrived since.
+        pending: r.last_head === null ? null : Math.max(0, Number(r.last_head) - Number(r.head_seq)),
+        oldestPendingAt: r.last_head === null || Number(r.last_head) <= Number(r.head_seq) ? null : num(r.last_oldest_pending_at),
         skewMs: num(r.last_skew_ms),
         revokedAt: num(r.revoked_at),
         revokeReason: r.revoke_reason,

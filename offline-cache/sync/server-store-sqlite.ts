@@ -38,7 +38,7 @@ const SCHEMA = [
    ALTER TABLE devices ADD COLUMN revoke_reason TEXT;
    ALTER TABLE devices ADD COLUMN enrol_token_id TEXT;
    ALTER TABLE devices ADD COLUMN last_seen_at INTEGER;
-   ALTER TABLE devices ADD COLUMN last_pending INTEGER;
+   ALTER TABLE devices ADD COLUMN last_head INTEGER;
    ALTER TABLE devices ADD COLUMN last_oldest_pending_at INTEGER;
    ALTER TABLE devices ADD COLUMN last_skew_ms INTEGER;
    CREATE TABLE events2 (
@@ -124,8 +124,8 @@ export class SqliteServerStore implements ServerStore {
 
   private touchStmt(deviceId: string, seen: DeviceSeen): void {
     this.db
-      .prepare('UPDATE devices SET last_seen_at = ?, last_pending = ?, last_oldest_pending_at = ?, last_skew_ms = ? WHERE device_id = ? AND (last_seen_at IS NULL OR last_seen_at <= ?)')
-      .run(seen.at, seen.pending, seen.oldestPendingAt, seen.skewMs, deviceId, seen.at);
+      .prepare('UPDATE devices SET last_seen_at = ?, last_head = ?, last_oldest_pending_at = ?, last_skew_ms = ? WHERE device_id = ? AND (last_seen_at IS NULL OR last_seen_at <= ?)')
+      .run(seen.at, seen.head, seen.oldestPendingAt, seen.skewMs, deviceId, seen.at);
   }
 
   async touch(deviceId: string, seen: DeviceSeen): Promise<void> {
@@ -265,7 +265,7 @@ export class SqliteServerStore implements ServerStore {
     const fromDay = Math.floor((o.now + shift) / 86_400_000) - o.days + 1;
     const devices = this.db
       .prepare(
-        `SELECT d.device_id, d.site, d.enrolled_at, d.head_seq, d.last_seen_at, d.last_pending, d.last_oldest_pending_at, d.last_skew_ms, d.revoked_at, d.revoke_reason,
+        `SELECT d.device_id, d.site, d.enrolled_at, d.head_seq, d.last_seen_at, d.last_head, d.last_oldest_pending_at, d.last_skew_ms, d.revoked_at, d.revoke_reason,
                 (SELECT COUNT(*) FROM events e WHERE e.device_id = d.device_id) AS events,
                 (SELECT COUNT(*) FROM quarantine q WHERE q.device_id = d.device_id) AS quarantined
          FROM devices d ORDER BY d.site, d.device_id`,
@@ -288,8 +288,9 @@ export class SqliteServerStore implements ServerStore {
         headSeq: r.head_seq as number,
         events: r.events as number,
         lastSeenAt: r.last_seen_at as number | null,
-        pending: r.last_pending as number | null,
-        oldestPendingAt: r.last_oldest_pending_at as number | null,
+        // The lag as of now: what the device said it had, minus what has arrived since.
+        pending: r.last_head === null ? null : Math.max(0, (r.last_head as number) - (r.head_seq as number)),
+        oldestPendingAt: r.last_head === null || (r.last_head as number) <= (r.head_seq as number) ? null : (r.last_oldest_pending_at as number | null),
         skewMs: r.last_skew_ms as number | null,
         revokedAt: r.revoked_at as number | null,
         revokeReason: r.revoke_reason as string | null,

@@ -37,7 +37,8 @@ export interface IncomingEvent {
 /** What a device said about itself with its last signed request. */
 export interface DeviceSeen {
   at: number;
-  pending: number | null;
+  /** The device's last recorded sequence number, as it reported it. */
+  head: number | null;
   oldestPendingAt: number | null;
   /** Server clock minus device clock at that request (ms). */
   skewMs: number;
@@ -111,6 +112,7 @@ export interface FleetDevice {
   headSeq: number;
   events: number;
   lastSeenAt: number | null;
+  /** Events the device had recorded (as it last reported) that the server does not hold yet. */
   pending: number | null;
   oldestPendingAt: number | null;
   skewMs: number | null;

@@ -17,6 +17,7 @@ import { type BatchAck, type EnrolReply, BATCH_CONTENT_TYPE, ProtocolError, deco
 import { type SignedRequest, checkSignedRequest, parseSignedRequest } from './request-auth.js';
 import { HttpError, checkDeclaredLength, hasBody, readBody, replier, requireMediaType } from './server-http.js';
 import { DEFAULT_LIMITS, type ServerLimits, UploadSlots } from './server-limits.js';
+import { hashEnrolToken, operatorRoutes } from './server-operator.js';
 import type { ServerKeyring } from './server-keys.js';
 import { type DeviceRecord, type DeviceSeen, type IncomingEvent, type ServerStore, fleetFields } from './server-store.js';
 
@@ -26,8 +27,18 @@ export interface SyncServerOptions {
   keys: ServerKeyring;
   /** How often a node rereads the key sets, so a rotation made elsewhere reaches it (default 60 s). */
   keyReloadMs?: number;
-  /** The operator token a device presents once to enrol. */
+  /** The fleet-wide enrolment token a device presents once to enrol (site tokens are made by the operator). */
   enrolToken: string;
+  /** Guards /stats, the fleet view and every operator action; separate from any enrolment token. */
+  operatorToken: string;
+  /** Days the sealed personal part of an event is kept after it arrived (default 90); the chain stays. */
+  retentionDays?: number;
+  /** How often a node runs the retention policy (default hourly; 0 = only on request). */
+  purgeIntervalMs?: number;
+  /** Time zone of the fleet view's days, minutes east of UTC (default 420, Việt Nam). */
+  utcOffsetMinutes?: number;
+  /** Batches a revoked device may leave in quarantine (default 1000); later ones are refused unkept. */
+  quarantinePerDevice?: number;
   limits?: Partial<ServerLimits>;
   now?: () => number;
   /** Events stamped further than this from server time are stored with a clock flag. */
@@ -38,12 +49,13 @@ export interface SyncServerOptions {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function tokenMatches(given: string | undefined, expected: string): boolean {
-  if (!given?.startsWith('Bearer ')) return false;
-  const a = Buffer.from(given.slice(7));
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
+
+export const DEFAULT_RETENTION_DAYS = 90;
 
 export function createSyncServer(opts: SyncServerOptions): Server {
   const now = opts.now ?? Date.now;
@@ -67,9 +79,29 @@ export function createSyncServer(opts: SyncServerOptions): Server {
   const reloadTimer = setInterval(() => void reloadKeys().catch((e: unknown) => log(`key reload failed: ${(e as Error).message}`)), opts.keyReloadMs ?? 60_000);
   reloadTimer.unref();
 
+  const retentionMs = (opts.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400_000;
+  const purge = async (): Promise<number> => {
+    const n = await opts.store.purgeSubjects(now() - retentionMs, now());
+    if (n > 0) log(`retention: purged the personal part of ${n} events older than ${opts.retentionDays ?? DEFAULT_RETENTION_DAYS} days`);
+    return n;
+  };
+  const purgeTimer = opts.purgeIntervalMs === 0 ? undefined : setInterval(() => void purge().catch((e: unknown) => log(`retention failed: ${(e as Error).message}`)), opts.purgeIntervalMs ?? 3600_000);
+  purgeTimer?.unref();
+  if (sameText(opts.operatorToken, opts.enrolToken)) throw new RangeError('the operator token must differ from the enrolment token');
+  const operator = operatorRoutes({
+    store: opts.store,
+    operatorToken: opts.operatorToken,
+    now,
+    replier: { send, reject },
+    bodyRules: { ...bodyRules, maxBytes: limits.maxSmallBodyBytes },
+    utcOffsetMinutes: opts.utcOffsetMinutes ?? 420,
+    chartDays: 30,
+    purge,
+  });
+
   const seenOf = (signed: SignedRequest): DeviceSeen => {
     const at = now();
-    return { at, pending: signed.queue?.pending ?? null, oldestPendingAt: signed.queue?.oldestPendingAt ?? null, skewMs: at - signed.time };
+    return { at, head: signed.queue?.head ?? null, oldestPendingAt: signed.queue?.oldestPendingAt ?? null, skewMs: at - signed.time };
   };
 
   /** The signed headers checked against the enrolled key: the device, or a 401 that closes the connection. */
@@ -100,7 +132,11 @@ export function createSyncServer(opts: SyncServerOptions): Server {
   async function enrol(req: IncomingMessage, res: ServerResponse): Promise<void> {
     requireMediaType(req, 'application/json');
     checkDeclaredLength(req, limits.maxSmallBodyBytes);
-    if (!tokenMatches(req.headers.authorization, opts.enrolToken)) throw new HttpError(401, 'BAD_TOKEN', 'enrolment needs a valid operator token', true);
+    // The fleet-wide enrolment token, or a live site token (which fixes the site).
+    const auth = req.headers.authorization;
+    const given = auth?.startsWith('Bearer ') ? auth.slice(7) : '';
+    const siteToken = given && !sameText(given, opts.enrolToken) ? await opts.store.enrolTokenByHash(hashEnrolToken(given), now()) : undefined;
+    if (!given || (!siteToken && !sameText(given, opts.enrolToken))) throw new HttpError(401, 'BAD_TOKEN', 'enrolment needs a valid enrolment token (expired or revoked tokens are refused)', true);
     const body = await readBody(req, { ...bodyRules, maxBytes: limits.maxSmallBodyBytes });
     let b: { deviceId?: unknown; signPublicKey?: unknown; site?: unknown };
     try {
@@ -120,8 +156,12 @@ export function createSyncServer(opts: SyncServerOptions): Server {
     if (pk.length !== 32) throw new HttpError(400, 'BAD_REQUEST', 'signPublicKey must be 32 bytes (Ed25519)');
     // Enrolment hands out the newest key set: make sure this node has read it.
     await reloadKeys(true);
-    const r = await opts.store.enrol({ deviceId: b.deviceId, signPublicKey: pk, site: b.site.normalize('NFC'), now: now() });
+    const site = siteToken ? siteToken.site : b.site.normalize('NFC');
+    const r = await opts.store.enrol({ deviceId: b.deviceId, signPublicKey: pk, site, now: now(), tokenId: siteToken?.tokenId });
     if (r === 'conflict') throw new HttpError(409, 'DEVICE_KEY_CONFLICT', 'this device id is enrolled with another key');
+    const existing = await opts.store.device(b.deviceId);
+    if (existing?.revokedAt) throw new HttpError(403, 'DEVICE_REVOKED', 'this device was revoked by the operator: it cannot enrol again');
+    if (r === 'created') await opts.store.audit({ at: now(), actor: siteToken ? `enrol-token:${siteToken.tokenId}` : 'enrol-token:fleet', action: 'device.enrol', target: b.deviceId, detail: `site ${site}` });
     log(`enrol ${b.deviceId} ${r}`);
         // Always the newest key set: re-enrolling is how a device moves to a rotated key.
     send(res, r === 'created' ? 201 : 200, { status: r === 'created' ? 'enrolled' : 'already-enrolled', serverBoxKey: b64(keys.current.boxPublicKey), keyId: keys.current.keyId, serverTime: now() } satisfies EnrolReply);
@@ -136,6 +176,13 @@ export function createSyncServer(opts: SyncServerOptions): Server {
     // The body must be the one the device signed: checked before it is opened or decompressed.
     if (!timingSafeEqual(body.sha256, signed.bodySha256)) throw new HttpError(400, 'BODY_MISMATCH', 'the body is not the one the request signature covers');
     const receivedAt = now();
+    if (device.revokedAt !== null) {
+      // A revoked (stolen?) device: what it sends now is kept apart as it came, sealed, and never merged.
+      const kept = await opts.store.quarantine(deviceId, receivedAt, body.bytes, 'device revoked', opts.quarantinePerDevice ?? 1000);
+      await opts.store.touch(deviceId, seenOf(signed));
+      log(`batch from revoked device ${deviceId}: ${kept ? 'kept in quarantine' : 'refused, quarantine full'}`);
+      throw new HttpError(403, 'DEVICE_REVOKED', `this device was revoked by the operator; the batch was ${kept ? 'kept apart for inspection' : 'not kept (quarantine full)'} and not stored`);
+    }
     let p;
     try {
       p = await decodeBatch(body.bytes, keys.boxSecretKeys(), limits);
@@ -184,6 +231,7 @@ export function createSyncServer(opts: SyncServerOptions): Server {
     const { signed, device } = await authenticate(req, path);
     if (device.deviceId !== deviceId) throw new HttpError(403, 'NOT_YOUR_DEVICE', 'a device may ask only for its own head');
     await opts.store.touch(deviceId, seenOf(signed));
+    if (device.revokedAt !== null) throw new HttpError(403, 'DEVICE_REVOKED', 'this device was revoked by the operator');
     send(res, 200, { ackSeq: device.headSeq, ackHash: device.headHash ? b64(device.headHash) : null, serverTime: now() });
   }
 
@@ -214,7 +262,7 @@ export function createSyncServer(opts: SyncServerOptions): Server {
         return send(res, 503, { status: 'unavailable', store: opts.store.kind, serverTime: now() });
       }
     }
-    if (m === 'GET' && path === '/stats') return send(res, 200, { ...(await opts.store.stats()), serverTime: now() });
+    if (await operator(req, res, m, path, url)) return;
     throw new HttpError(404, 'NOT_FOUND', `${m} ${path}`, hasBody(req));
   }
 
@@ -228,7 +276,10 @@ export function createSyncServer(opts: SyncServerOptions): Server {
       reject(req, res, new HttpError(503, 'STORE_ERROR', 'the server could not store the batch: retry later', !req.complete));
     });
   });
-  server.on('close', () => clearInterval(reloadTimer));
+  server.on('close', () => {
+    clearInterval(reloadTimer);
+    if (purgeTimer) clearInterval(purgeTimer);
+  });
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = 300_000;
   server.keepAliveTimeout = 65_000;

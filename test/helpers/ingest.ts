@@ -9,6 +9,7 @@ import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { tempDir } from './cards.js';
 
 export const INGEST_TOKEN = 'enrol-token-kiosk-sync';
+export const OPERATOR_TOKEN = 'operator-token-kiosk-sync';
 
 export interface Ingest {
   url: string;
@@ -26,7 +27,7 @@ export function keyringIn(store: ServerStore, dir: string): Promise<ServerKeyrin
 /** The ingest server over one folder: stopped and started again on the same port it keeps its data. */
 export async function ingest(dir = tempDir('idk-srv-'), port = 0, enrolToken = INGEST_TOKEN): Promise<Ingest> {
   const db = new SqliteServerStore(join(dir, 'ingest.sqlite'));
-  const server: Server = createSyncServer({ store: db, keys: await keyringIn(db, dir), enrolToken });
+  const server: Server = createSyncServer({ store: db, keys: await keyringIn(db, dir), enrolToken, operatorToken: OPERATOR_TOKEN });
   const url = await listen(server, port);
   let stopped = false;
   const stop = async () => {

@@ -18,7 +18,7 @@ export function deviceHeaders(store: LocalStore, method: string, path: string, b
     time: over.time ?? Date.now(),
     offset: over.offset === undefined ? null : over.offset,
     body,
-    queue: 'pending=0;oldest=-',
+    queue: 'head=0;oldest=-',
   });
 }
 

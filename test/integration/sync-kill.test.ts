@@ -54,7 +54,7 @@ describe('kill -9 of the kiosk', () => {
     requireDist('test/helpers/verifications.js');
     const srvDir = tempDir('idk-kill-srv-');
     const db = new SqliteServerStore(join(srvDir, 'ingest.sqlite'));
-    const server: Server = createSyncServer({ store: db, keys: await keyringIn(db, srvDir), enrolToken: TOKEN });
+    const server: Server = createSyncServer({ store: db, keys: await keyringIn(db, srvDir), enrolToken: TOKEN, operatorToken: 'operator-kill' });
     const url = await listen(server);
     cleanup.push(async () => {
       server.closeAllConnections();

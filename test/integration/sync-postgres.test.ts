@@ -23,6 +23,7 @@ import { type ServerChild, killHard, startServerChild } from '../helpers/sync-se
 import { prng, syntheticVerification } from '../helpers/verifications.js';
 
 const TOKEN = 'pg-test-token';
+const OPERATOR = 'pg-test-operator';
 const children: ServerChild[] = [];
 const stores: LocalStore[] = [];
 const ENV = { IDKIOSK_SERVER_MASTER_KEY: TEST_MASTER_KEY };
@@ -40,7 +41,7 @@ afterAll(async () => {
 describe('ingest server on PostgreSQL', () => {
   it('stores two kiosks exactly once through faults and a restart, and a racing duplicate once', { timeout: 180_000 }, async () => {
     const dataDir = tempDir('idk-pg-srv-');
-    const args = ['--db', URL_PG, '--data-dir', dataDir, '--token', TOKEN, '--quiet'];
+    const args = ['--db', URL_PG, '--data-dir', dataDir, '--token', TOKEN, '--operator-token', OPERATOR, '--quiet'];
     let server = await startServerChild(args, 0, ENV);
     children.push(server);
     const health = JSON.parse((await httpExchange(`${server.url}/health`, { method: 'GET', timeoutMs: 5000 })).text) as { status: string; store: string };
@@ -87,7 +88,7 @@ describe('ingest server on PostgreSQL', () => {
     expect(proxy.stats.resets + proxy.stats.truncations).toBeGreaterThan(0);
     await proxy.close();
 
-    const stats = JSON.parse((await httpExchange(`${server.url}/stats`, { method: 'GET', timeoutMs: 5000 })).text) as { events: number; devices: { deviceId: string; events: number }[] };
+    const stats = JSON.parse((await httpExchange(`${server.url}/stats`, { method: 'GET', headers: { authorization: `Bearer ${OPERATOR}` }, timeoutMs: 5000 })).text) as { events: number; devices: { deviceId: string; events: number }[] };
     expect(stats.events).toBe(2 * N);
     const db = await PostgresServerStore.open(URL_PG);
     try {

@@ -41,7 +41,7 @@ describe('read --record and queue', () => {
     const srvDir = tempDir('idk-rec-srv-');
     const db = new SqliteServerStore(join(srvDir, 'ingest.sqlite'));
     const keys = await keyringIn(db, srvDir);
-    const server = createSyncServer({ store: db, keys, enrolToken: 'tok' });
+    const server = createSyncServer({ store: db, keys, enrolToken: 'tok', operatorToken: 'operator-tok' });
     const url = await listen(server);
     try {
       const fl = await capture(['flush', '--json', '--data-dir', dataDir, '--server', url, '--token', 'tok', '--site', 'P1']);

@@ -17,7 +17,8 @@ import { tempDir } from '../helpers/cards.js';
 import { signedPost } from '../helpers/sync-requests.js';
 import { syntheticVerification } from '../helpers/verifications.js';
 
-const TOKEN = 'operator-token-123';
+const TOKEN = 'enrol-token-123';
+const OPERATOR = 'operator-token-456';
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
@@ -26,7 +27,7 @@ afterEach(async () => {
 async function serverUp(opts: { now?: () => number } = {}): Promise<{ url: string; db: SqliteServerStore; server: Server }> {
   const dir = tempDir('idk-srv-');
   const db = new SqliteServerStore(join(dir, 'ingest.sqlite'));
-  const server = createSyncServer({ store: db, keys: await keyringIn(db, dir), enrolToken: TOKEN, now: opts.now });
+  const server = createSyncServer({ store: db, keys: await keyringIn(db, dir), enrolToken: TOKEN, operatorToken: OPERATOR, now: opts.now });
   const url = await listen(server);
   cleanup.push(async () => {
     server.closeAllConnections();
@@ -65,7 +66,13 @@ describe('sync protocol', () => {
     expect(queueCounts(s)).toMatchObject({ pending: 0, acked: 250 });
     const health = JSON.parse((await httpExchange(`${url}/health`, { method: 'GET', timeoutMs: 5000 })).text) as { status: string };
     expect(health.status).toBe('ok');
-    const stats = JSON.parse((await httpExchange(`${url}/stats`, { method: 'GET', timeoutMs: 5000 })).text) as { events: number };
+    // /stats needs the operator token: without it, 401 and not a device id in the answer.
+    const bare = await httpExchange(`${url}/stats`, { method: 'GET', timeoutMs: 5000 });
+    expect(bare.status).toBe(401);
+    expect(bare.text).not.toContain(s.keys.deviceId);
+    const withEnrolToken = await httpExchange(`${url}/stats`, { method: 'GET', headers: { authorization: `Bearer ${TOKEN}` }, timeoutMs: 5000 });
+    expect(withEnrolToken.status).toBe(401);
+    const stats = JSON.parse((await httpExchange(`${url}/stats`, { method: 'GET', headers: { authorization: `Bearer ${OPERATOR}` }, timeoutMs: 5000 })).text) as { events: number };
     expect(stats.events).toBe(250);
   });
 

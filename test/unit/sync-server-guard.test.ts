@@ -31,7 +31,7 @@ afterEach(async () => {
 async function serverUp(limits: Partial<ServerLimits> = {}, now?: () => number): Promise<{ url: string; port: number; db: SqliteServerStore; server: Server }> {
   const dir = tempDir('idk-guard-');
   const db = new SqliteServerStore(join(dir, 'ingest.sqlite'));
-  const server = createSyncServer({ store: db, keys: await keyringIn(db, dir), enrolToken: TOKEN, limits, now });
+  const server = createSyncServer({ store: db, keys: await keyringIn(db, dir), enrolToken: TOKEN, operatorToken: 'operator-guard', limits, now });
   const url = await listen(server);
   cleanup.push(async () => {
     server.closeAllConnections();

@@ -10,7 +10,7 @@ import { IdkError, isIdkError } from '../../core/errors.js';
 import { b64, unb64 } from '../canonical.js';
 import { signHash } from '../events.js';
 import { acknowledge, ackOf, headOf, pendingRun, queueCounts } from '../outbox.js';
-import { type LocalStore, getMeta, setMeta } from '../store.js';
+import { type LocalStore, getMeta, setMeta, stmt } from '../store.js';
 import { type HttpReply, httpExchange } from './http.js';
 import { type BatchAck, BATCH_CONTENT_TYPE, type EnrolReply, type ErrorReply, H_IDEMPOTENCY, encodeBatch, idempotencyKey } from './protocol.js';
 import { queueReport, signedHeaders } from './request-auth.js';
@@ -168,7 +168,7 @@ export class SyncClient {
         headers: {
           'content-type': BATCH_CONTENT_TYPE,
           [H_IDEMPOTENCY]: idempotencyKey(this.store.keys.deviceId, run.from, tip.body.seq, tip.hash),
-          ...this.sign('POST', '/v1/batches', enc.wire),
+          ...this.sign('POST', '/v1/batches', enc.wire, tip.body.seq),
         },
         body: enc.wire,
         timeoutMs: Math.max(this.o.minTimeoutMs, 4 * expectedMs),
@@ -209,9 +209,11 @@ export class SyncClient {
    * time, the offset last measured, the body's hash and the queue report, which the
    * server's fleet view shows.
    */
-  private sign(method: string, path: string, body?: Uint8Array): Record<string, string> {
+  private sign(method: string, path: string, body?: Uint8Array, sendsUpTo?: number): Record<string, string> {
     const offset = getMeta(this.store, 'clock_offset');
     const q = queueCounts(this.store);
+    // With a batch, the oldest event still waiting once it is stored: the one after its tip.
+    const oldest = sendsUpTo === undefined ? q.oldestPendingAt : ((stmt(this.store, 'SELECT at FROM events WHERE seq = ?').get(sendsUpTo + 1) as { at: number } | undefined)?.at ?? null);
     return signedHeaders((digest) => signHash(digest, this.store.keys.signSecretKey), {
       method,
       path,
@@ -219,7 +221,7 @@ export class SyncClient {
       time: Date.now(),
       offset: offset === undefined ? null : Number(offset),
       body,
-      queue: queueReport(q.head, q.oldestPendingAt),
+      queue: queueReport(q.head, oldest),
     });
   }
 

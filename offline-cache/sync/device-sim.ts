@@ -35,6 +35,8 @@ export class SimDevice {
   /** Highest sequence number a server acknowledged to this device. */
   acked = 0;
   serverBoxKey: Uint8Array | undefined;
+  /** Server time minus this device's clock: a kiosk whose clock is off, which it knows from the server. */
+  clockOffsetMs = 0;
   private readonly tipSigs = new Map<number, Uint8Array>();
 
   constructor(deviceId: string, seed: Uint8Array = randomBytes(32)) {
@@ -78,9 +80,10 @@ export class SimDevice {
     return (await encodeBatch({ v: 1, device: this.deviceId, from, prev: b64(prev), sig: b64(this.sig(to)), events: run.map((e) => ({ body: e.body, subject: e.subject })) }, this.serverBoxKey)).wire;
   }
 
-  headers(method: string, path: string, body?: Uint8Array): Record<string, string> {
-    const oldest = this.acked < this.head ? this.events[this.acked]!.body.at : null;
-    return signedHeaders((d) => this.signHash(d), { method, path, device: this.deviceId, time: Date.now(), offset: 0, body, queue: queueReport(this.head, oldest) });
+  /** `sendsUpTo`: the tip of the batch this request carries (the report names what waits after it). */
+  headers(method: string, path: string, body?: Uint8Array, sendsUpTo = this.acked): Record<string, string> {
+    const oldest = sendsUpTo < this.head ? this.events[sendsUpTo]!.body.at : null;
+    return signedHeaders((d) => this.signHash(d), { method, path, device: this.deviceId, time: Date.now() - this.clockOffsetMs, offset: this.clockOffsetMs, body, queue: queueReport(this.head, oldest) });
   }
 
   async enrol(url: string, token: string, site: string, timeoutMs = 20_000): Promise<SimReply> {
@@ -92,10 +95,10 @@ export class SimDevice {
   }
 
   /** Sends a prepared batch; a 200 or a GAP moves `acked` to what the server holds. */
-  async send(url: string, wire: Uint8Array, o: { timeoutMs?: number; agent?: Agent } = {}): Promise<SimReply> {
+  async send(url: string, wire: Uint8Array, o: { timeoutMs?: number; agent?: Agent; to?: number } = {}): Promise<SimReply> {
     const r = await httpExchange(new URL('/v1/batches', url).toString(), {
       method: 'POST',
-      headers: { 'content-type': BATCH_CONTENT_TYPE, ...this.headers('POST', '/v1/batches', wire) },
+      headers: { 'content-type': BATCH_CONTENT_TYPE, ...this.headers('POST', '/v1/batches', wire, o.to) },
       body: wire,
       timeoutMs: o.timeoutMs ?? 20_000,
       agent: o.agent,

@@ -33,8 +33,9 @@ export const H_BODY_SHA256 = 'x-idk-body-sha256';
 export const H_SIGNATURE = 'x-idk-signature';
 /**
  * The device's queue as it reports it: `head=N;oldest=MS`, its last recorded sequence number
- * and its oldest undelivered event's time (device clock, or -). The server compares the head
- * with what it holds, so the lag it shows is right even after the batch the report came with.
+ * and the time (device clock, or -) of its oldest event still undelivered once this request
+ * is done (for a batch: the event after the batch). The server compares the head with what
+ * it holds, so the lag it shows stays right after the batch the report came with.
  */
 export const H_QUEUE = 'x-idk-queue';
 

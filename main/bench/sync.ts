@@ -11,6 +11,7 @@ import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { FaultProxy } from '../../offline-cache/sync/link-sim.js';
 import { syntheticVerification } from '../../test/helpers/verifications.js';
 import type { Figure } from './figure.js';
+import { serverFigures } from './sync-server.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -92,5 +93,7 @@ export async function benchSync(): Promise<Figure[]> {
   k.close();
   rmSync(kDir, { recursive: true, force: true });
   rmSync(srvDir, { recursive: true, force: true });
+  // The central side: forged batches, /health under attack, ingest rate, several processes.
+  out.push(...(await serverFigures()));
   return out;
 }

@@ -2,6 +2,7 @@
 // the reference ingest server.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { usageError } from '../read/run-read.js';
@@ -52,7 +53,7 @@ export async function openServerDatabase(values: { db?: string; 'data-dir'?: str
 
 export const syncServerCommand: Command = {
   name: ['sync-server'],
-  usage: 'sync-server [--port N] [--host ADDR] [--db PATH|postgres://…] [--data-dir DIR] [--token TOKEN] [--operator-token T] [--master-key-file F] [--retention-days N] [--limit NAME=N …]',
+  usage: 'sync-server [--port N] [--host ADDR] [--db PATH|postgres://…] [--data-dir DIR] [--token TOKEN] [--operator-token T] [--master-key-file F] [--retention-days N] [--threads N] [--limit NAME=N …]',
   async run(argv, { lang }) {
     const { values } = parseArgs({
       args: argv,
@@ -65,6 +66,7 @@ export const syncServerCommand: Command = {
         'master-key-file': { type: 'string' },
         'operator-token': { type: 'string' },
         'retention-days': { type: 'string' },
+        threads: { type: 'string' },
         limit: { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
       },
@@ -77,6 +79,9 @@ export const syncServerCommand: Command = {
     if (operatorToken === token) throw usageError('the operator token must differ from the enrolment token', 'mã vận hành phải khác mã đăng ký thiết bị');
     const retentionDays = Number(values['retention-days'] ?? process.env.IDKIOSK_RETENTION_DAYS ?? DEFAULT_RETENTION_DAYS);
     if (!(retentionDays > 0)) throw usageError('--retention-days must be a positive number of days', '--retention-days phải là số ngày dương');
+    // Threads that open and verify batches beside the main one (which talks HTTP and commits).
+    const threads = Number(values.threads ?? Math.min(4, availableParallelism()));
+    if (!Number.isInteger(threads) || threads < 0 || threads > 64) throw usageError('--threads must be 0-64', '--threads phải từ 0 đến 64');
     let limits;
     try {
       limits = parseLimits(values.limit ?? []);
@@ -84,7 +89,7 @@ export const syncServerCommand: Command = {
       throw usageError((e as Error).message, `${(e as Error).message} (giới hạn không hợp lệ)`);
     }
     const { store, keys, db } = await openServerDatabase(values);
-    const server = createSyncServer({ store, keys, enrolToken: token, operatorToken, retentionDays, limits, log: values.quiet ? undefined : (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`) });
+    const server = createSyncServer({ store, keys, enrolToken: token, operatorToken, retentionDays, limits, prepareThreads: threads, log: values.quiet ? undefined : (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`) });
     const url = await listen(server, port, values.host ?? '127.0.0.1');
     const where = db.startsWith('postgres') ? db.replace(/\/\/[^@/]*@/, '//***@') : db;
     process.stdout.write(`${lang === 'vi' ? 'máy chủ nhận dữ liệu' : 'ingest server'}: ${url} (${store.kind}: ${where})\n`);

@@ -9,7 +9,7 @@
 // one device over several servers and to send one batch twice at once).
 import { type KeyObject, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto';
 import type { Agent } from 'node:http';
-import { b64, unb64 } from '../canonical.js';
+import { type Json, b64, canonical, unb64 } from '../canonical.js';
 import { type EventBody, type Subject, type VerificationInput, bodyOf, chainHash, genesisHash, subjectOf } from '../events.js';
 import { uuidv7 } from '../uuidv7.js';
 import { type HttpReply, httpExchange } from './http.js';
@@ -56,9 +56,11 @@ export class SimDevice {
     for (const [i, input] of inputs.entries()) {
       const t = at + i * stepMs;
       const subject = subjectOf(input, randomBytes(16));
-      const body = bodyOf(input, { id: uuidv7(t), device: this.deviceId, seq: this.events.length + 1, at: t, clock: 0, subject });
+      const made = bodyOf(input, { id: uuidv7(t), device: this.deviceId, seq: this.events.length + 1, at: t, clock: 0, subject });
+      // As a kiosk sends them: read back from their stored canonical text (keys in order).
+      const body = JSON.parse(canonical(made as unknown as Json)) as EventBody;
       prev = chainHash(prev, body);
-      this.events.push({ body, subject, hash: prev });
+      this.events.push({ body, subject: JSON.parse(canonical(subject as unknown as Json)) as Subject, hash: prev });
     }
   }
 

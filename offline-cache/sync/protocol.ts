@@ -14,14 +14,14 @@
 // batch is what the weakest link pays for.
 import { promisify } from 'node:util';
 import { brotliCompress, brotliDecompress, constants as zc } from 'node:zlib';
-import { b64, unb64 } from '../canonical.js';
-import { openSealed, sealTo } from '../crypto-box.js';
+import { createHash } from 'node:crypto';
+import { b64, canonicalText, unb64 } from '../canonical.js';
+import { sealTo } from '../crypto-box.js';
+import { openSealedFast } from './sealed-open.js';
 import {
   type EventBody,
   type Subject,
   bodyProblem,
-  chainHashes,
-  subjectDigest,
   subjectProblem,
 } from '../events.js';
 import { verifyHashSignatureFast } from './ed25519-verify.js';
@@ -127,7 +127,7 @@ export interface BatchLimits {
 export async function decodeBatch(wire: Uint8Array, serverBoxSecretKeys: Uint8Array | Uint8Array[], limits: BatchLimits = { maxPlainBytes: MAX_PLAIN_BYTES, maxBatchEvents: MAX_BATCH_EVENTS }): Promise<BatchPayload> {
   let compressed: Uint8Array | null = null;
   for (const k of Array.isArray(serverBoxSecretKeys) ? serverBoxSecretKeys : [serverBoxSecretKeys]) {
-    compressed = openSealed(k, wire);
+    compressed = openSealedFast(k, wire);
     if (compressed) break;
   }
   if (!compressed) throw new ProtocolError(400, 'BAD_ENVELOPE', 'batch is not sealed to this server');
@@ -176,6 +176,10 @@ export interface VerifiedBatch {
   prev: Uint8Array;
   hashes: Uint8Array[];
   sig: Uint8Array;
+  /** Each body's canonical JSON (what was hashed, and what the server stores). */
+  bodyTexts: string[];
+  /** Each subject's canonical JSON (what its commitment is the hash of, and what the server seals). */
+  subjectTexts: string[];
 }
 
 /**
@@ -196,12 +200,23 @@ export function verifyBatch(p: BatchPayload, device: string, signPublicKey: Uint
     return forged('prev/sig not base64');
   }
   if (prev.length !== 32) forged('prev hash length');
+  // The same hashes as events.ts subjectDigest and chainHash, with node:crypto's SHA-256 and
+  // each canonical text made once (canonicalText: JSON.stringify when the keys are in order).
+  const bodyTexts: string[] = [];
+  const subjectTexts: string[] = [];
+  const hashes: Uint8Array[] = [];
+  let h: Uint8Array = prev;
   p.events.forEach((e, i) => {
     if (e.body.device !== device) forged(`event ${i} belongs to another device`);
     if (e.body.seq !== p.from + i) forged(`event ${i} out of sequence`);
-    if (subjectDigest(e.subject) !== e.body.subject) forged(`event ${i} personal data does not match its signed commitment`);
+    const st = canonicalText(e.subject);
+    if (createHash('sha256').update(st, 'utf8').digest('base64') !== e.body.subject) forged(`event ${i} personal data does not match its signed commitment`);
+    const bt = canonicalText(e.body);
+    h = new Uint8Array(createHash('sha256').update(h).update(bt, 'utf8').digest());
+    subjectTexts.push(st);
+    bodyTexts.push(bt);
+    hashes.push(h);
   });
-  const hashes = chainHashes(prev, p.events.map((e) => e.body));
   if (!verifyHashSignatureFast(hashes[hashes.length - 1]!, sig, signPublicKey)) forged('signature does not verify with the enrolled device key');
-  return { from: p.from, to: p.from + p.events.length - 1, prev, hashes, sig };
+  return { from: p.from, to: p.from + p.events.length - 1, prev, hashes, sig, bodyTexts, subjectTexts };
 }

@@ -93,6 +93,8 @@ export function readBody(req: IncomingMessage, rules: BodyRules): Promise<Body> 
   });
 }
 
+const LINGER_MAX_BYTES = 64 * 1024;
+
 /** Ends the connection after the answer without resetting it under the client (see above). */
 function lingeringClose(req: IncomingMessage, res: ServerResponse, lingerMs: number): void {
   const sock: Socket = req.socket;
@@ -104,6 +106,13 @@ function lingeringClose(req: IncomingMessage, res: ServerResponse, lingerMs: num
     t.unref();
     this.once('close', () => clearTimeout(t));
     this.once('end', () => this.destroy());
+    // Reading a whole forged 8 MB body just to drop it would be work for the attacker's
+    // benefit: after 64 KiB more, the client has had the answer for a round trip at least.
+    let dropped = 0;
+    this.on('data', (c: Buffer) => {
+      dropped += c.length;
+      if (dropped > LINGER_MAX_BYTES) this.destroy();
+    });
   };
   // Drop whatever of the body still arrives; nothing of it is kept.
   req.removeAllListeners('data');

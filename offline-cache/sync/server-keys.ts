@@ -13,7 +13,7 @@
 // still seal to an older X25519 key are still heard (until they re-enrol, which gives them
 // the newest). The reference server before this design kept one key set in a 0600
 // `server-key.json`; it is imported once as key id `legacy` (secretbox-sealed records).
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import nacl from 'tweetnacl';
@@ -22,6 +22,7 @@ import { writeFileDurably } from '../atomic-file.js';
 import { unb64 } from '../canonical.js';
 import { openField } from '../crypto-box.js';
 import type { KeyRow, ServerStore } from './server-store.js';
+import { gcmOpen, gcmSeal, subjectAad } from './subject-seal.js';
 
 export const MASTER_KEY_ENV = 'IDKIOSK_SERVER_MASTER_KEY';
 export const MASTER_KEY_FILE_ENV = 'IDKIOSK_SERVER_MASTER_KEY_FILE';
@@ -87,30 +88,7 @@ export function loadMasterKey(o: { env?: NodeJS.ProcessEnv; file?: string; creat
 const ALG_GCM = 1;
 const ALG_SECRETBOX = 2;
 
-/** nonce(12) || AES-256-GCM(ct) || tag(16), bound to `aad`. */
-function gcmSeal(key: Uint8Array, plain: Uint8Array, aad: Uint8Array): Uint8Array {
-  const nonce = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', key, nonce);
-  c.setAAD(aad);
-  const ct = Buffer.concat([c.update(plain), c.final()]);
-  return new Uint8Array(Buffer.concat([nonce, ct, c.getAuthTag()]));
-}
-
-function gcmOpen(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null {
-  if (sealed.length < 28) return null;
-  const b = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-  try {
-    const d = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12));
-    d.setAAD(aad);
-    d.setAuthTag(b.subarray(b.length - 16));
-    return new Uint8Array(Buffer.concat([d.update(b.subarray(12, b.length - 16)), d.final()]));
-  } catch {
-    return null;
-  }
-}
-
 const keyAad = (keyId: string): Buffer => Buffer.from(`idkiosk-server-key-v1|${keyId}`);
-const subjectAad = (deviceId: string, seq: number): Buffer => Buffer.from(`idkiosk-subject-v1|${deviceId}|${seq}`);
 
 function sealKeySet(master: Uint8Array, k: ServerKeySet, alg: number): KeyRow {
   const secret = new Uint8Array(65);

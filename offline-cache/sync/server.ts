@@ -11,15 +11,17 @@
 import { timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { b64, canonical, type Json, unb64 } from '../canonical.js';
-import { bodyBytes, genesisHash } from '../events.js';
-import { type BatchAck, type EnrolReply, BATCH_CONTENT_TYPE, ProtocolError, decodeBatch, verifyBatch } from './protocol.js';
+import { b64, unb64 } from '../canonical.js';
+import { genesisHash } from '../events.js';
+import type { PrepareJob } from './batch-prepare.js';
+import { PreparePool } from './prepare-pool.js';
+import { type BatchAck, type EnrolReply, BATCH_CONTENT_TYPE, ProtocolError } from './protocol.js';
 import { type SignedRequest, checkSignedRequest, parseSignedRequest } from './request-auth.js';
 import { HttpError, checkDeclaredLength, hasBody, readBody, replier, requireMediaType } from './server-http.js';
 import { DEFAULT_LIMITS, type ServerLimits, UploadSlots } from './server-limits.js';
 import { hashEnrolToken, operatorRoutes } from './server-operator.js';
 import type { ServerKeyring } from './server-keys.js';
-import { type DeviceRecord, type DeviceSeen, type IncomingEvent, type ServerStore, fleetFields } from './server-store.js';
+import type { DeviceRecord, DeviceSeen, ServerStore } from './server-store.js';
 
 export interface SyncServerOptions {
   store: ServerStore;
@@ -39,6 +41,8 @@ export interface SyncServerOptions {
   utcOffsetMinutes?: number;
   /** Batches a revoked device may leave in quarantine (default 1000); later ones are refused unkept. */
   quarantinePerDevice?: number;
+  /** Worker threads that open and verify batches (default 0: on the main thread). */
+  prepareThreads?: number;
   limits?: Partial<ServerLimits>;
   now?: () => number;
   /** Events stamped further than this from server time are stored with a clock flag. */
@@ -46,7 +50,6 @@ export interface SyncServerOptions {
   log?: (line: string) => void;
 }
 
-const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 function sameText(a: string, b: string): boolean {
@@ -67,6 +70,7 @@ export function createSyncServer(opts: SyncServerOptions): Server {
   const perAddress = new UploadSlots(limits.maxUploadsPerAddress);
   const bodyRules = { maxBytes: limits.maxBodyBytes, minBytesPerSec: limits.minBodyBytesPerSec, graceMs: limits.bodyGraceMs, idleMs: limits.bodyIdleMs };
   const keys = opts.keys;
+  const pool = new PreparePool(opts.prepareThreads ?? 0);
   let keysReadAt = now();
   /** Rereads the key sets (another node may have rotated them), at most once a second unless forced. */
   const reloadKeys = async (force = false): Promise<boolean> => {
@@ -183,33 +187,25 @@ export function createSyncServer(opts: SyncServerOptions): Server {
       log(`batch from revoked device ${deviceId}: ${kept ? 'kept in quarantine' : 'refused, quarantine full'}`);
       throw new HttpError(403, 'DEVICE_REVOKED', `this device was revoked by the operator; the batch was ${kept ? 'kept apart for inspection' : 'not kept (quarantine full)'} and not stored`);
     }
-    let p;
+    const job = (): PrepareJob => ({
+      wire: body.bytes,
+      deviceId,
+      signPublicKey: device.signPublicKey,
+      boxSecretKeys: keys.boxSecretKeys(),
+      seal: { keyId: keys.current.keyId, dataKey: keys.current.dataKey },
+      limits,
+      receivedAt,
+      toleranceMs: tolerance,
+    });
+    let v;
     try {
-      p = await decodeBatch(body.bytes, keys.boxSecretKeys(), limits);
+      v = await pool.prepare(job());
     } catch (e) {
       // Sealed to a key set this node has not read yet (rotated on another node): reread once.
       if (!(e instanceof ProtocolError && e.code === 'BAD_ENVELOPE') || !(await reloadKeys())) throw e;
-      p = await decodeBatch(body.bytes, keys.boxSecretKeys(), limits);
+      v = await pool.prepare(job());
     }
-    const v = verifyBatch(p, deviceId, device.signPublicKey);
-    const incoming: IncomingEvent[] = p.events.map((e, i) => {
-      let clockFlag: string | null = null;
-      if (e.body.at > receivedAt + tolerance) clockFlag = 'future';
-      else if (e.body.clock !== null && Math.abs(e.body.clock) > tolerance) clockFlag = 'device-clock-off';
-      const sealed = keys.sealSubject(deviceId, e.body.seq, enc.encode(canonical(e.subject as unknown as Json)));
-      return {
-        seq: e.body.seq,
-        id: e.body.id,
-        at: e.body.at,
-        body: dec.decode(bodyBytes(e.body)),
-        hash: v.hashes[i]!,
-        sig: i === p.events.length - 1 ? v.sig : null,
-        subject: sealed.sealed,
-        keyId: sealed.keyId,
-        clockFlag,
-        ...fleetFields(e.body),
-      };
-    });
+    const incoming = v.events;
     const r = await opts.store.ingest(deviceId, v.from, v.prev, genesisHash(device.signPublicKey), incoming, receivedAt, seenOf(signed));
     const ackHash = r.ackHash ? b64(r.ackHash) : null;
     if (r.kind === 'gap') return reject(req, res, new ProtocolError(409, 'GAP', `batch starts at ${v.from} but the server holds up to ${r.ackSeq}: resend from ${r.ackSeq + 1}`), { ackSeq: r.ackSeq, ackHash });
@@ -277,6 +273,7 @@ export function createSyncServer(opts: SyncServerOptions): Server {
     });
   });
   server.on('close', () => {
+    void pool.close();
     clearInterval(reloadTimer);
     if (purgeTimer) clearInterval(purgeTimer);
   });

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Socket, connect } from 'node:net';
 
-export interface SlowClientsPlan {
+interface SlowClientsPlan {
   port: number;
   /** A device id the server knows (an attacker learns one from any kiosk). */
   deviceId: string;
@@ -14,7 +14,7 @@ export interface SlowClientsPlan {
   fastBodies: number;
 }
 
-export interface SlowClients {
+interface SlowClients {
   /** Connections opened so far, and answers the server gave them (401s mostly). */
   stats: { connections: number; answers: number; statuses: Record<string, number> };
   stop(): void;

@@ -47,7 +47,7 @@ function ago(ms: number, lang: Lang): string {
 }
 
 /** The fleet view as text: a block per site, then decisions, then revoked devices. */
-export function fleetText(v: FleetView, lang: Lang): string {
+function fleetText(v: FleetView, lang: Lang): string {
   const vi = lang === 'vi';
   const when = (ms: number): string => new Date(ms + v.utcOffsetMinutes * 60_000).toISOString().slice(0, 16).replace('T', ' ');
   const lines: string[] = [];

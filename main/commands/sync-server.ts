@@ -15,10 +15,10 @@ import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.
 import { PostgresServerStore } from '../../offline-cache/sync/server-store-postgres.js';
 import type { Command } from './command.js';
 
-export const isPostgres = (db: string): boolean => /^postgres(ql)?:\/\//.test(db);
+const isPostgres = (db: string): boolean => /^postgres(ql)?:\/\//.test(db);
 
 /** The server's database; a failure to reach it is one clear line, never a stack trace. */
-export async function openServerStore(db: string): Promise<ServerStore> {
+async function openServerStore(db: string): Promise<ServerStore> {
   try {
     return isPostgres(db) ? await PostgresServerStore.open(db) : new SqliteServerStore(db);
   } catch (e) {

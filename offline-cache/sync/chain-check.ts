@@ -7,7 +7,7 @@ import { type EventBody, chainHash, genesisHash } from '../events.js';
 import { verifyHashSignatureFast } from './ed25519-verify.js';
 import type { StoredEventRow } from './server-store.js';
 
-export interface ChainCheck {
+interface ChainCheck {
   ok: boolean;
   events: number;
   purged: number;

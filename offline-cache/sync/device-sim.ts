@@ -25,7 +25,7 @@ interface SimEvent {
   hash: Uint8Array;
 }
 
-export type SimReply = { status: number; json: Record<string, unknown> };
+type SimReply = { status: number; json: Record<string, unknown> };
 
 export class SimDevice {
   readonly deviceId: string;

@@ -27,22 +27,22 @@ import { verifyHashSignatureFast } from './ed25519-verify.js';
 import { HttpError } from './server-http.js';
 import { H_DEVICE } from './protocol.js';
 
-export const H_TIME = 'x-idk-time';
-export const H_OFFSET = 'x-idk-offset';
-export const H_BODY_SHA256 = 'x-idk-body-sha256';
-export const H_SIGNATURE = 'x-idk-signature';
+const H_TIME = 'x-idk-time';
+const H_OFFSET = 'x-idk-offset';
+const H_BODY_SHA256 = 'x-idk-body-sha256';
+const H_SIGNATURE = 'x-idk-signature';
 /**
  * The device's queue as it reports it: `head=N;oldest=MS`, its last recorded sequence number
  * and the time (device clock, or -) of its oldest event still undelivered once this request
  * is done (for a batch: the event after the batch). The server compares the head with what
  * it holds, so the lag it shows stays right after the batch the report came with.
  */
-export const H_QUEUE = 'x-idk-queue';
+const H_QUEUE = 'x-idk-queue';
 
 const REQUEST_TAG = 'idkiosk-request-v1';
 const EMPTY_SHA256 = createHash('sha256').digest();
 
-export interface RequestParts {
+interface RequestParts {
   method: string;
   path: string;
   device: string;
@@ -53,7 +53,7 @@ export interface RequestParts {
   queue: string;
 }
 
-export function requestDigest(p: RequestParts): Uint8Array {
+function requestDigest(p: RequestParts): Uint8Array {
   const text = [REQUEST_TAG, p.method.toUpperCase(), p.path, p.device, String(p.time), p.offset === null ? '-' : String(p.offset), b64(p.bodySha256), p.queue].join('\n');
   return new Uint8Array(createHash('sha256').update(text, 'utf8').digest());
 }

@@ -24,11 +24,11 @@ import { openField } from '../crypto-box.js';
 import type { KeyRow, ServerStore } from './server-store.js';
 import { gcmOpen, gcmSeal, subjectAad } from './subject-seal.js';
 
-export const MASTER_KEY_ENV = 'IDKIOSK_SERVER_MASTER_KEY';
-export const MASTER_KEY_FILE_ENV = 'IDKIOSK_SERVER_MASTER_KEY_FILE';
+const MASTER_KEY_ENV = 'IDKIOSK_SERVER_MASTER_KEY';
+const MASTER_KEY_FILE_ENV = 'IDKIOSK_SERVER_MASTER_KEY_FILE';
 export const LEGACY_KEY_ID = 'legacy';
 
-export interface ServerKeySet {
+interface ServerKeySet {
   keyId: string;
   createdAt: number;
   boxPublicKey: Uint8Array;

@@ -17,7 +17,7 @@ import { HttpError, type Replier, readBody, requireMediaType, type BodyRules } f
 import { type FleetView, fleetPage, loginPage } from './fleet-page.js';
 import type { ServerStore } from './server-store.js';
 
-export interface OperatorOptions {
+interface OperatorOptions {
   store: ServerStore;
   operatorToken: string;
   now: () => number;
@@ -233,4 +233,3 @@ function htmlReply(res: ServerResponse, status: number, html: string): void {
   res.end(html);
 }
 
-export type OperatorRoute = ReturnType<typeof operatorRoutes>;

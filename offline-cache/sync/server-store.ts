@@ -105,7 +105,7 @@ export interface QuarantinedBatch {
   reason: string;
 }
 
-export interface FleetDevice {
+interface FleetDevice {
   deviceId: string;
   site: string;
   enrolledAt: number;
@@ -121,7 +121,7 @@ export interface FleetDevice {
   quarantined: number;
 }
 
-export interface FleetSiteCounts {
+interface FleetSiteCounts {
   site: string;
   accepted: number;
   rejected: number;

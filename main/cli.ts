@@ -11,11 +11,13 @@ import { fingerprintCommand } from './commands/fingerprint.js';
 import { qrCommand } from './commands/qr.js';
 import { queueCommand } from './commands/queue.js';
 import { syncServerCommand } from './commands/sync-server.js';
+import { serverKeysCommand } from './commands/server-keys.js';
+import { fleetCommand } from './commands/fleet.js';
 import { readCommand } from './commands/read.js';
 import { readersCommand } from './commands/readers.js';
 import { kioskDemoCommand, kioskStartCommand } from './commands/start.js';
 
-const COMMANDS: Command[] = [kioskStartCommand, kioskDemoCommand, readersCommand, readCommand, cardBuildCommand, emulateCommand, qrCommand, queueCommand, syncServerCommand, fingerprintCommand, doctorCommand, benchCommand];
+const COMMANDS: Command[] = [kioskStartCommand, kioskDemoCommand, readersCommand, readCommand, cardBuildCommand, emulateCommand, qrCommand, queueCommand, serverKeysCommand, syncServerCommand, fleetCommand, fingerprintCommand, doctorCommand, benchCommand];
 
 const lang: Lang = (process.env.IDKIOSK_LANG ?? 'vi').startsWith('en') ? 'en' : 'vi';
 
@@ -47,7 +49,9 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`idkiosk: ${e.message} (idkiosk --help) [BAD_ARGUMENTS]\n`);
       process.exit(2);
     }
-    process.stderr.write(`idkiosk: ${lang === 'vi' ? 'lỗi không mong đợi' : 'unexpected error'}: ${(e as Error)?.stack ?? String(e)}\n`);
+    // One line for the user; the stack only when asked for (IDKIOSK_DEBUG=1).
+    const detail = process.env.IDKIOSK_DEBUG ? ((e as Error)?.stack ?? String(e)) : ((e as Error)?.message ?? String(e));
+    process.stderr.write(`idkiosk: ${lang === 'vi' ? 'lỗi không mong đợi' : 'unexpected error'}: ${detail}\n`);
     process.exit(1);
   },
 );

@@ -84,7 +84,7 @@ export function genesisHash(signPublicKey: Uint8Array): Uint8Array {
   return sha256(CHAIN_TAG, signPublicKey);
 }
 
-export function bodyBytes(body: EventBody): Uint8Array {
+function bodyBytes(body: EventBody): Uint8Array {
   return enc.encode(canonical(body as unknown as Json));
 }
 

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { recordVerification } from '../../offline-cache/outbox.js';
 import { openDatabase, openLocalStore, setMeta } from '../../offline-cache/store.js';
 import { SyncClient, enrolDevice } from '../../offline-cache/sync/client.js';
-import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
+import { loadMasterKey, openKeyring } from '../../offline-cache/sync/server-keys.js';
 import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { FaultProxy } from '../../offline-cache/sync/link-sim.js';
 import { syntheticVerification } from './synthetic.js';
 import type { Figure } from './figure.js';
+import { serverFigures } from './sync-server.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -76,7 +77,7 @@ export async function benchSync(): Promise<Figure[]> {
   const total = Number(process.env.IDKIOSK_BENCH_SYNC_EVENTS ?? 10_000);
   const srvDir = tmp();
   const db = new SqliteServerStore(join(srvDir, 'ingest.sqlite'));
-  const server = createSyncServer({ store: db, keys: loadOrCreateServerKeys(join(srvDir, 'key.json')), enrolToken: 'bench' });
+  const server = createSyncServer({ store: db, keys: await openKeyring(db, loadMasterKey({ env: {}, createIn: srvDir })), enrolToken: 'bench', operatorToken: 'bench-operator' });
   const url = await listen(server);
   // The backlog itself is not what is measured here: NORMAL makes it quicker to build.
   const kDir = tmp();
@@ -113,5 +114,7 @@ export async function benchSync(): Promise<Figure[]> {
   k.close();
   rmSync(kDir, { recursive: true, force: true });
   rmSync(srvDir, { recursive: true, force: true });
+  // The central side: forged batches, /health under attack, ingest rate, several processes.
+  out.push(...(await serverFigures()));
   return out;
 }

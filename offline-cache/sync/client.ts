@@ -9,20 +9,13 @@ import { Agent } from 'node:http';
 import { type ErrorCode, IdkError, isIdkError } from '../../core/errors.js';
 import { isErrorCode } from '../../core/error-codes.js';
 import { b64, unb64 } from '../canonical.js';
+import { signHash } from '../events.js';
 import { acknowledge, ackOf, headOf, queueCounts } from '../outbox.js';
 import { nextBatch, setAsideFrom } from '../quarantine.js';
-import { type LocalStore, getMeta, setMeta } from '../store.js';
-import { httpExchange } from './http.js';
-import {
-  type BatchAck,
-  BATCH_CONTENT_TYPE,
-  type EnrolReply,
-  type ErrorReply,
-  H_DEVICE,
-  H_IDEMPOTENCY,
-  encodeBatch,
-  idempotencyKey,
-} from './protocol.js';
+import { type LocalStore, getMeta, setMeta, stmt } from '../store.js';
+import { type HttpReply, httpExchange } from './http.js';
+import { type BatchAck, BATCH_CONTENT_TYPE, type EnrolReply, type ErrorReply, H_IDEMPOTENCY, encodeBatch, idempotencyKey } from './protocol.js';
+import { queueReport, signedHeaders } from './request-auth.js';
 
 export interface SyncClientOptions {
   store: LocalStore;
@@ -57,7 +50,7 @@ interface DrainResult {
 }
 
 /** Failures the client can do nothing about by retrying soon: a person must act. */
-const FATAL = new Set(['FORGED', 'CHAIN_CONFLICT', 'DEVICE_KEY_CONFLICT', 'CHAIN_DIVERGED', 'SERVER_AHEAD', 'STORE_GAP']);
+const FATAL = new Set(['FORGED', 'CHAIN_CONFLICT', 'DEVICE_KEY_CONFLICT', 'CHAIN_DIVERGED', 'SERVER_AHEAD', 'STORE_GAP', 'DEVICE_REVOKED']);
 
 class SyncError extends IdkError {}
 
@@ -73,20 +66,13 @@ function notEnrolled(): SyncError {
 export async function enrolDevice(store: LocalStore, serverUrl: string, token: string, site: string): Promise<EnrolReply> {
   const url = new URL('/v1/enrol', serverUrl).toString();
   const body = new TextEncoder().encode(JSON.stringify({ deviceId: store.keys.deviceId, signPublicKey: b64(store.keys.signPublicKey), site }));
-  let r;
-  let reply: Reply;
+  let r: HttpReply;
   try {
     r = await httpExchange(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body, timeoutMs: 30_000 });
-    reply = JSON.parse(r.text) as Reply;
   } catch (e) {
-    // The link or the server gave way mid-enrolment: an answer the operator can act on, no stack trace.
-    throw syncError(
-      'SYNC_UNREACHABLE',
-      `enrolment with ${serverUrl} did not complete (${(e as Error).message}): check the address and the link, then run the same command again`,
-      `đăng ký với ${serverUrl} không hoàn tất (${(e as Error).message}): kiểm tra địa chỉ và kết nối rồi chạy lại lệnh`,
-      { serverUrl },
-    );
+    throw syncError('SYNC_UNREACHABLE', `enrolment did not reach the server ${serverUrl}: ${(e as Error).message}; check the address and the network, then retry`, `không đăng ký được với máy chủ ${serverUrl}: ${(e as Error).message}; kiểm tra địa chỉ và mạng rồi thử lại`);
   }
+  const reply = parseReply(r);
   if (r.status !== 200 && r.status !== 201) {
     throw syncError(`ENROL_${reply.code ?? r.status}`, `enrolment refused by the server: ${reply.message ?? r.status}`, `máy chủ từ chối đăng ký: ${reply.message ?? r.status}`);
   }
@@ -94,6 +80,17 @@ export async function enrolDevice(store: LocalStore, serverUrl: string, token: s
   setMeta(store, 'server_box_key', String(reply.serverBoxKey));
   setMeta(store, 'enrolled_at', Date.now());
   return reply as EnrolReply;
+}
+
+/** The server's JSON answer; anything else (a proxy's page, a cut answer) is a clear error, never a stack trace. */
+function parseReply(r: HttpReply): Reply {
+  try {
+    const v = JSON.parse(r.text) as unknown;
+    if (typeof v === 'object' && v !== null) return v as Reply;
+  } catch {
+    // fall through
+  }
+  throw syncError('BAD_REPLY', `the server answered ${r.status} without the JSON of the sync protocol: is the address that of an idkiosk ingest server?`, `máy chủ trả lời ${r.status} không theo giao thức đồng bộ: địa chỉ có đúng là máy chủ idkiosk không?`);
 }
 
 export class SyncClient {
@@ -144,12 +141,13 @@ export class SyncClient {
   /** Adopts the server's acknowledged head, so what it already holds is not sent again. */
   async resume(): Promise<number> {
     const { url } = this.server();
+    const path = `/v1/devices/${this.store.keys.deviceId}/ack`;
     const t0 = Date.now();
-    const r = await httpExchange(new URL(`/v1/devices/${this.store.keys.deviceId}/ack`, url).toString(), { method: 'GET', timeoutMs: this.o.minTimeoutMs, agent: this.agent });
-    if (r.status === 401) throw notEnrolled();
-    if (r.status !== 200) throw new Error(`ack query answered ${r.status}`);
-    const a = JSON.parse(r.text) as { ackSeq: number; ackHash: string | null; serverTime: number };
-    this.noteClock(a.serverTime, t0, Date.now());
+    const r = await httpExchange(new URL(path, url).toString(), { method: 'GET', headers: this.sign('GET', path), timeoutMs: this.o.minTimeoutMs, agent: this.agent });
+    const reply = parseReply(r);
+    this.noteClock(reply.serverTime, t0, Date.now());
+    if (r.status !== 200) throw this.refusal(r.status, reply, 'ack query');
+    const a = reply as { ackSeq: number; ackHash: string | null; serverTime: number };
     this.resumed = true;
     if (a.ackSeq > ackOf(this.store).seq) return acknowledge(this.store, a.ackSeq, a.ackHash ? unb64(a.ackHash) : undefined).newlyAcked;
     return 0;
@@ -175,8 +173,8 @@ export class SyncClient {
         method: 'POST',
         headers: {
           'content-type': BATCH_CONTENT_TYPE,
-          [H_DEVICE]: this.store.keys.deviceId,
           [H_IDEMPOTENCY]: idempotencyKey(this.store.keys.deviceId, run.from, tip.body.seq, tip.hash),
+          ...this.sign('POST', '/v1/batches', enc.wire, tip.body.seq),
         },
         body: enc.wire,
         timeoutMs: Math.max(this.o.minTimeoutMs, 4 * expectedMs),
@@ -188,12 +186,7 @@ export class SyncClient {
       throw e;
     }
     const t1 = Date.now();
-    let reply: Reply;
-    try {
-      reply = JSON.parse(r.text) as Reply;
-    } catch {
-      throw new Error(`server answered ${r.status} without JSON`);
-    }
+    const reply = parseReply(r);
     this.noteClock(reply.serverTime, t0, t1);
     if (r.status === 200) {
       if (typeof reply.ackSeq !== 'number') throw new Error('server answered 200 without ackSeq');
@@ -207,7 +200,7 @@ export class SyncClient {
       this.batchEvents = Math.max(1, Math.floor(this.batchEvents / 4));
       throw new Error('batch too large for the server; retrying smaller');
     }
-    if (r.status === 401) throw notEnrolled();
+    if (r.status === 401) throw this.refusal(r.status, reply, 'batch');
     if (r.status === 409 && reply.code === 'GAP') {
       throw syncError('SERVER_BEHIND', `the server holds only up to record ${reply.ackSeq} but this device had ${ackOf(this.store).seq} acknowledged: the server lost data; call support`, `máy chủ chỉ còn đến bản ghi ${reply.ackSeq}: máy chủ đã mất dữ liệu, gọi kỹ thuật`, { ackSeq: reply.ackSeq });
     }
@@ -224,6 +217,37 @@ export class SyncClient {
       throw syncError(isErrorCode(code) ? code : 'SERVER_REJECTED', `the server rejected the batch: ${reply.message ?? r.status}`, `máy chủ từ chối lô dữ liệu: ${reply.message ?? r.status}`, { serverCode: code });
     }
     throw new Error(`server answered ${r.status}: ${reply.message ?? ''}`);
+  }
+
+  /**
+   * The signed headers of a request (request-auth.ts): the device key signs method, path,
+   * time, the offset last measured, the body's hash and the queue report, which the
+   * server's fleet view shows.
+   */
+  private sign(method: string, path: string, body?: Uint8Array, sendsUpTo?: number): Record<string, string> {
+    const offset = getMeta(this.store, 'clock_offset');
+    const q = queueCounts(this.store);
+    // With a batch, the oldest event still waiting once it is stored: the one after its tip.
+    const oldest = sendsUpTo === undefined ? q.oldestPendingAt : ((stmt(this.store, 'SELECT at FROM events WHERE seq = ?').get(sendsUpTo + 1) as { at: number } | undefined)?.at ?? null);
+    return signedHeaders((digest) => signHash(digest, this.store.keys.signSecretKey), {
+      method,
+      path,
+      device: this.store.keys.deviceId,
+      time: Date.now(),
+      offset: offset === undefined ? null : Number(offset),
+      body,
+      queue: queueReport(q.head, oldest),
+    });
+  }
+
+  /** A 401 of a signed request: not enrolled (fatal), or a clock or signature problem (retried after the clock was noted). */
+  private refusal(status: number, reply: Reply, what: string): Error {
+    if (reply.code === 'UNKNOWN_DEVICE') return notEnrolled();
+    if (status === 401 || status === 403) {
+      const code = reply.code ?? `HTTP_${status}`;
+      return syncError(isErrorCode(code) ? code : 'SERVER_REJECTED', `the server refused the ${what}: ${reply.message ?? status}`, `máy chủ từ chối yêu cầu (${what}): ${reply.message ?? status}`, { serverCode: code });
+    }
+    return new Error(`${what} answered ${status}: ${reply.message ?? ''}`);
   }
 
   private adapt(wireBytes: number, events: number, ms: number): void {

@@ -2,7 +2,7 @@
 // (refused, reset, hung up mid-response, stalled) becomes a rejected promise.
 import { type Agent, request } from 'node:http';
 
-interface HttpReply {
+export interface HttpReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;

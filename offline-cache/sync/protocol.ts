@@ -14,17 +14,17 @@
 // batch is what the weakest link pays for.
 import { promisify } from 'node:util';
 import { brotliCompress, brotliDecompress, constants as zc } from 'node:zlib';
-import { b64, unb64 } from '../canonical.js';
-import { openSealed, sealTo } from '../crypto-box.js';
+import { createHash } from 'node:crypto';
+import { b64, canonicalText, unb64 } from '../canonical.js';
+import { sealTo } from '../crypto-box.js';
+import { openSealedFast } from './sealed-open.js';
 import {
   type EventBody,
   type Subject,
   bodyProblem,
-  chainHashes,
-  subjectDigest,
   subjectProblem,
-  verifyHashSignature,
 } from '../events.js';
+import { verifyHashSignatureFast } from './ed25519-verify.js';
 
 const PROTOCOL_VERSION = 1;
 export const H_DEVICE = 'x-idk-device';
@@ -33,7 +33,6 @@ export const H_SERVER_TIME = 'x-idk-server-time';
 export const BATCH_CONTENT_TYPE = 'application/vnd.idkiosk.batch';
 /** Upper bound of a decompressed batch the server accepts (a zip bomb stops here). */
 const MAX_PLAIN_BYTES = 32 * 1024 * 1024;
-export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const MAX_BATCH_EVENTS = 20_000;
 
 interface WireEvent {
@@ -74,6 +73,8 @@ export interface ErrorReply {
 export interface EnrolReply {
   status: 'enrolled' | 'already-enrolled';
   serverBoxKey: string;
+  /** The server key set that `serverBoxKey` belongs to. */
+  keyId?: string;
   serverTime: number;
 }
 
@@ -110,14 +111,25 @@ export async function encodeBatch(p: BatchPayload, serverBoxKey: Uint8Array): Pr
   return { wire, compressedBytes: compressed.length, plainBytes: plain.length };
 }
 
-export async function decodeBatch(wire: Uint8Array, serverBoxSecretKey: Uint8Array): Promise<BatchPayload> {
-  const compressed = openSealed(serverBoxSecretKey, wire);
+export interface BatchLimits {
+  maxPlainBytes: number;
+  maxBatchEvents: number;
+}
+
+/** Opens a batch sealed to one of the server's box keys (newest first); throws 400 BAD_ENVELOPE if none opens it. */
+export async function decodeBatch(wire: Uint8Array, serverBoxSecretKeys: Uint8Array | Uint8Array[], limits: BatchLimits = { maxPlainBytes: MAX_PLAIN_BYTES, maxBatchEvents: MAX_BATCH_EVENTS }): Promise<BatchPayload> {
+  let compressed: Uint8Array | null = null;
+  for (const k of Array.isArray(serverBoxSecretKeys) ? serverBoxSecretKeys : [serverBoxSecretKeys]) {
+    compressed = openSealedFast(k, wire);
+    if (compressed) break;
+  }
   if (!compressed) throw new ProtocolError(400, 'BAD_ENVELOPE', 'batch is not sealed to this server');
   let plain: Buffer;
   try {
-    plain = await brDecompress(compressed, { maxOutputLength: MAX_PLAIN_BYTES });
-  } catch {
-    throw new ProtocolError(400, 'BAD_COMPRESSION', 'batch does not decompress (or exceeds the size limit)');
+    plain = await brDecompress(compressed, { maxOutputLength: limits.maxPlainBytes });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new ProtocolError(413, 'TOO_LARGE', `batch decompresses to more than ${limits.maxPlainBytes} bytes`);
+    throw new ProtocolError(400, 'BAD_COMPRESSION', 'batch does not decompress');
   }
   let p: unknown;
   try {
@@ -125,10 +137,10 @@ export async function decodeBatch(wire: Uint8Array, serverBoxSecretKey: Uint8Arr
   } catch {
     throw new ProtocolError(400, 'BAD_BATCH', 'batch is not JSON');
   }
-  return checkPayloadShape(p);
+  return checkPayloadShape(p, limits.maxBatchEvents);
 }
 
-function checkPayloadShape(p: unknown): BatchPayload {
+function checkPayloadShape(p: unknown, maxEvents: number): BatchPayload {
   const fail = (why: string): never => {
     throw new ProtocolError(400, 'BAD_BATCH', `batch: ${why}`);
   };
@@ -138,7 +150,8 @@ function checkPayloadShape(p: unknown): BatchPayload {
   if (typeof o.device !== 'string' || o.device.length === 0 || o.device.length > 64) fail('device');
   if (!Number.isSafeInteger(o.from) || (o.from as number) < 1) fail('from');
   if (typeof o.prev !== 'string' || typeof o.sig !== 'string') fail('prev/sig');
-  if (!Array.isArray(o.events) || o.events.length === 0 || o.events.length > MAX_BATCH_EVENTS) fail('events');
+  if (!Array.isArray(o.events) || o.events.length === 0) fail('events');
+  if ((o.events as unknown[]).length > maxEvents) throw new ProtocolError(413, 'TOO_MANY_EVENTS', `batch of ${(o.events as unknown[]).length} events: at most ${maxEvents}`);
   (o.events as unknown[]).forEach((e, i) => {
     if (typeof e !== 'object' || e === null) fail(`event ${i}`);
     const w = e as Record<string, unknown>;
@@ -156,6 +169,10 @@ interface VerifiedBatch {
   prev: Uint8Array;
   hashes: Uint8Array[];
   sig: Uint8Array;
+  /** Each body's canonical JSON (what was hashed, and what the server stores). */
+  bodyTexts: string[];
+  /** Each subject's canonical JSON (what its commitment is the hash of, and what the server seals). */
+  subjectTexts: string[];
 }
 
 /**
@@ -176,12 +193,23 @@ export function verifyBatch(p: BatchPayload, device: string, signPublicKey: Uint
     return forged('prev/sig not base64');
   }
   if (prev.length !== 32) forged('prev hash length');
+  // The same hashes as events.ts subjectDigest and chainHash, with node:crypto's SHA-256 and
+  // each canonical text made once (canonicalText: JSON.stringify when the keys are in order).
+  const bodyTexts: string[] = [];
+  const subjectTexts: string[] = [];
+  const hashes: Uint8Array[] = [];
+  let h: Uint8Array = prev;
   p.events.forEach((e, i) => {
     if (e.body.device !== device) forged(`event ${i} belongs to another device`);
     if (e.body.seq !== p.from + i) forged(`event ${i} out of sequence`);
-    if (subjectDigest(e.subject) !== e.body.subject) forged(`event ${i} personal data does not match its signed commitment`);
+    const st = canonicalText(e.subject);
+    if (createHash('sha256').update(st, 'utf8').digest('base64') !== e.body.subject) forged(`event ${i} personal data does not match its signed commitment`);
+    const bt = canonicalText(e.body);
+    h = new Uint8Array(createHash('sha256').update(h).update(bt, 'utf8').digest());
+    subjectTexts.push(st);
+    bodyTexts.push(bt);
+    hashes.push(h);
   });
-  const hashes = chainHashes(prev, p.events.map((e) => e.body));
-  if (!verifyHashSignature(hashes[hashes.length - 1]!, sig, signPublicKey)) forged('signature does not verify with the enrolled device key');
-  return { from: p.from, to: p.from + p.events.length - 1, prev, hashes, sig };
+  if (!verifyHashSignatureFast(hashes[hashes.length - 1]!, sig, signPublicKey)) forged('signature does not verify with the enrolled device key');
+  return { from: p.from, to: p.from + p.events.length - 1, prev, hashes, sig, bodyTexts, subjectTexts };
 }

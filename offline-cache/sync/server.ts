@@ -1,136 +1,215 @@
 // The reference ingest server (node:http): enrols devices against an operator token,
-// verifies every batch (envelope, shape, subjects against their commitments, hash chain,
-// tip signature), stores it exactly once, and answers with the device's acknowledged head.
+// authenticates every device request from its headers before reading the body, verifies
+// every batch (envelope, shape, subjects against their commitments, hash chain, tip
+// signature), stores it exactly once, and answers with the device's acknowledged head.
+//
+// Order of the checks on a batch, cheapest first, so that nobody without the device key
+// can make the server spend more than a signature check: route and content type, declared
+// size, signed headers (device known, time fresh, signature), upload slots, then the body
+// under its size and pace rules, its hash against the signed one, and only then opening,
+// decompressing (bounded) and parsing it.
 import { timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { b64, canonical, type Json, unb64 } from '../canonical.js';
-import { sealField } from '../crypto-box.js';
-import { bodyBytes, genesisHash } from '../events.js';
-import {
-  type BatchAck,
-  type EnrolReply,
-  type ErrorReply,
-  H_DEVICE,
-  H_SERVER_TIME,
-  MAX_BODY_BYTES,
-  ProtocolError,
-  decodeBatch,
-  verifyBatch,
-} from './protocol.js';
-import type { ServerKeys } from './server-keys.js';
-import type { IncomingEvent, ServerStore } from './server-store.js';
+import { b64, unb64 } from '../canonical.js';
+import { genesisHash } from '../events.js';
+import type { PrepareJob } from './batch-prepare.js';
+import { PreparePool } from './prepare-pool.js';
+import { type BatchAck, type EnrolReply, BATCH_CONTENT_TYPE, ProtocolError } from './protocol.js';
+import { type SignedRequest, checkSignedRequest, parseSignedRequest } from './request-auth.js';
+import { HttpError, checkDeclaredLength, hasBody, readBody, replier, requireMediaType } from './server-http.js';
+import { DEFAULT_LIMITS, type ServerLimits, UploadSlots } from './server-limits.js';
+import { hashEnrolToken, operatorRoutes } from './server-operator.js';
+import type { ServerKeyring } from './server-keys.js';
+import type { DeviceRecord, DeviceSeen, ServerStore } from './server-store.js';
 
 interface SyncServerOptions {
   store: ServerStore;
-  keys: ServerKeys;
-  /** The operator token a device presents once to enrol. */
+  /** The key sets shared through the database (server-keys.ts). */
+  keys: ServerKeyring;
+  /** How often a node rereads the key sets, so a rotation made elsewhere reaches it (default 60 s). */
+  keyReloadMs?: number;
+  /** The fleet-wide enrolment token a device presents once to enrol (site tokens are made by the operator). */
   enrolToken: string;
+  /** Guards /stats, the fleet view and every operator action; separate from any enrolment token. */
+  operatorToken: string;
+  /** Days the sealed personal part of an event is kept after it arrived (default 90); the chain stays. */
+  retentionDays?: number;
+  /** How often a node runs the retention policy (default hourly; 0 = only on request). */
+  purgeIntervalMs?: number;
+  /** Time zone of the fleet view's days, minutes east of UTC (default 420, Việt Nam). */
+  utcOffsetMinutes?: number;
+  /** Batches a revoked device may leave in quarantine (default 1000); later ones are refused unkept. */
+  quarantinePerDevice?: number;
+  /** Worker threads that open and verify batches (default 0: on the main thread). */
+  prepareThreads?: number;
+  limits?: Partial<ServerLimits>;
   now?: () => number;
   /** Events stamped further than this from server time are stored with a clock flag. */
   clockToleranceMs?: number;
   log?: (line: string) => void;
 }
 
-const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-class HttpError extends ProtocolError {}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) return reject(new HttpError(413, 'TOO_LARGE', `body over ${limit} bytes`));
-    const parts: Buffer[] = [];
-    let n = 0;
-    req.on('data', (c: Buffer) => {
-      n += c.length;
-      if (n > limit) {
-        reject(new HttpError(413, 'TOO_LARGE', `body over ${limit} bytes`));
-        req.destroy();
-      } else parts.push(c);
-    });
-    req.on('end', () => resolve(new Uint8Array(Buffer.concat(parts))));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('aborted')));
-  });
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function tokenMatches(given: string | undefined, expected: string): boolean {
-  if (!given?.startsWith('Bearer ')) return false;
-  const a = Buffer.from(given.slice(7));
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+export const DEFAULT_RETENTION_DAYS = 90;
 
 export function createSyncServer(opts: SyncServerOptions): Server {
   const now = opts.now ?? Date.now;
   const tolerance = opts.clockToleranceMs ?? 5 * 60_000;
   const log = opts.log ?? (() => undefined);
-
-  const send = (res: ServerResponse, status: number, body: unknown): void => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), [H_SERVER_TIME]: String(now()) });
-    res.end(text);
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const { send, reject } = replier(now, limits.lingerMs);
+  const perDevice = new UploadSlots(limits.maxUploadsPerDevice);
+  const perAddress = new UploadSlots(limits.maxUploadsPerAddress);
+  const bodyRules = { maxBytes: limits.maxBodyBytes, minBytesPerSec: limits.minBodyBytesPerSec, graceMs: limits.bodyGraceMs, idleMs: limits.bodyIdleMs };
+  const keys = opts.keys;
+  const pool = new PreparePool(opts.prepareThreads ?? 0);
+  let keysReadAt = now();
+  /** Rereads the key sets (another node may have rotated them), at most once a second unless forced. */
+  const reloadKeys = async (force = false): Promise<boolean> => {
+    if (!force && now() - keysReadAt < 1_000) return false;
+    keysReadAt = now();
+    const before = keys.all.length;
+    await keys.load();
+    return keys.all.length !== before;
   };
-  const reject = (res: ServerResponse, status: number, code: string, message: string, extra: Partial<ErrorReply> = {}): void =>
-    send(res, status, { status: 'rejected', code, message, serverTime: now(), ...extra } satisfies ErrorReply);
+  const reloadTimer = setInterval(() => void reloadKeys().catch((e: unknown) => log(`key reload failed: ${(e as Error).message}`)), opts.keyReloadMs ?? 60_000);
+  reloadTimer.unref();
+
+  const retentionMs = (opts.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400_000;
+  const purge = async (): Promise<number> => {
+    const n = await opts.store.purgeSubjects(now() - retentionMs, now());
+    if (n > 0) log(`retention: purged the personal part of ${n} events older than ${opts.retentionDays ?? DEFAULT_RETENTION_DAYS} days`);
+    return n;
+  };
+  const purgeTimer = opts.purgeIntervalMs === 0 ? undefined : setInterval(() => void purge().catch((e: unknown) => log(`retention failed: ${(e as Error).message}`)), opts.purgeIntervalMs ?? 3600_000);
+  purgeTimer?.unref();
+  if (sameText(opts.operatorToken, opts.enrolToken)) throw new RangeError('the operator token must differ from the enrolment token');
+  const operator = operatorRoutes({
+    store: opts.store,
+    operatorToken: opts.operatorToken,
+    now,
+    replier: { send, reject },
+    bodyRules: { ...bodyRules, maxBytes: limits.maxSmallBodyBytes },
+    utcOffsetMinutes: opts.utcOffsetMinutes ?? 420,
+    chartDays: 30,
+    purge,
+  });
+
+  const seenOf = (signed: SignedRequest): DeviceSeen => {
+    const at = now();
+    return { at, head: signed.queue?.head ?? null, oldestPendingAt: signed.queue?.oldestPendingAt ?? null, skewMs: at - signed.time };
+  };
+
+  /** The signed headers checked against the enrolled key: the device, or a 401 that closes the connection. */
+  async function authenticate(req: IncomingMessage, path: string): Promise<{ signed: SignedRequest; device: DeviceRecord }> {
+    const signed = parseSignedRequest(req.method ?? 'GET', path, req.headers);
+    const device = await opts.store.device(signed.device);
+    if (!device) throw new HttpError(401, 'UNKNOWN_DEVICE', 'device not enrolled: enrol it with an operator token first', true);
+    checkSignedRequest(signed, device.signPublicKey, now(), limits.requestWindowMs);
+    return { signed, device };
+  }
+
+  /** Runs `f` holding an upload slot for the device and for the address, or answers 429. */
+  async function withUploadSlot<T>(req: IncomingMessage, deviceId: string, f: () => Promise<T>): Promise<T> {
+    const address = req.socket.remoteAddress ?? '?';
+    if (!perAddress.take(address)) throw new HttpError(429, 'TOO_MANY_UPLOADS', `more than ${limits.maxUploadsPerAddress} uploads at once from this address`, true, { 'retry-after': '5' });
+    if (!perDevice.take(deviceId)) {
+      perAddress.give(address);
+      throw new HttpError(429, 'TOO_MANY_UPLOADS', `more than ${limits.maxUploadsPerDevice} uploads at once from this device`, true, { 'retry-after': '5' });
+    }
+    try {
+      return await f();
+    } finally {
+      perDevice.give(deviceId);
+      perAddress.give(address);
+    }
+  }
 
   async function enrol(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!tokenMatches(req.headers.authorization, opts.enrolToken)) return reject(res, 401, 'BAD_TOKEN', 'enrolment needs a valid operator token');
+    requireMediaType(req, 'application/json');
+    checkDeclaredLength(req, limits.maxSmallBodyBytes);
+    // The fleet-wide enrolment token, or a live site token (which fixes the site).
+    const auth = req.headers.authorization;
+    const given = auth?.startsWith('Bearer ') ? auth.slice(7) : '';
+    const siteToken = given && !sameText(given, opts.enrolToken) ? await opts.store.enrolTokenByHash(hashEnrolToken(given), now()) : undefined;
+    if (!given || (!siteToken && !sameText(given, opts.enrolToken))) throw new HttpError(401, 'BAD_TOKEN', 'enrolment needs a valid enrolment token (expired or revoked tokens are refused)', true);
+    const body = await readBody(req, { ...bodyRules, maxBytes: limits.maxSmallBodyBytes });
     let b: { deviceId?: unknown; signPublicKey?: unknown; site?: unknown };
     try {
-      b = JSON.parse(dec.decode(await readBody(req, 4096))) as typeof b;
+      b = JSON.parse(dec.decode(body.bytes)) as typeof b;
     } catch {
-      return reject(res, 400, 'BAD_REQUEST', 'enrolment body is not JSON');
+      throw new HttpError(400, 'BAD_REQUEST', 'enrolment body is not JSON');
     }
-    if (typeof b.deviceId !== 'string' || !/^[\w-]{1,64}$/.test(b.deviceId) || typeof b.signPublicKey !== 'string' || typeof b.site !== 'string' || b.site.length > 200) {
-      return reject(res, 400, 'BAD_REQUEST', 'enrolment needs deviceId, signPublicKey, site');
+    if (typeof b !== 'object' || b === null || typeof b.deviceId !== 'string' || !/^[\w-]{1,64}$/.test(b.deviceId) || typeof b.signPublicKey !== 'string' || typeof b.site !== 'string' || b.site.length === 0 || b.site.length > 200) {
+      throw new HttpError(400, 'BAD_REQUEST', 'enrolment needs deviceId, signPublicKey, site');
     }
     let pk: Uint8Array;
     try {
       pk = unb64(b.signPublicKey);
     } catch {
-      return reject(res, 400, 'BAD_REQUEST', 'signPublicKey is not base64');
+      throw new HttpError(400, 'BAD_REQUEST', 'signPublicKey is not base64');
     }
-    if (pk.length !== 32) return reject(res, 400, 'BAD_REQUEST', 'signPublicKey must be 32 bytes (Ed25519)');
-    const r = await opts.store.enrol({ deviceId: b.deviceId, signPublicKey: pk, site: b.site, now: now() });
-    if (r === 'conflict') return reject(res, 409, 'DEVICE_KEY_CONFLICT', 'this device id is enrolled with another key');
+    if (pk.length !== 32) throw new HttpError(400, 'BAD_REQUEST', 'signPublicKey must be 32 bytes (Ed25519)');
+    // Enrolment hands out the newest key set: make sure this node has read it.
+    await reloadKeys(true);
+    const site = siteToken ? siteToken.site : b.site.normalize('NFC');
+    const r = await opts.store.enrol({ deviceId: b.deviceId, signPublicKey: pk, site, now: now(), tokenId: siteToken?.tokenId });
+    if (r === 'conflict') throw new HttpError(409, 'DEVICE_KEY_CONFLICT', 'this device id is enrolled with another key');
+    const existing = await opts.store.device(b.deviceId);
+    if (existing?.revokedAt) throw new HttpError(403, 'DEVICE_REVOKED', 'this device was revoked by the operator: it cannot enrol again');
+    if (r === 'created') await opts.store.audit({ at: now(), actor: siteToken ? `enrol-token:${siteToken.tokenId}` : 'enrol-token:fleet', action: 'device.enrol', target: b.deviceId, detail: `site ${site}` });
     log(`enrol ${b.deviceId} ${r}`);
-    send(res, r === 'created' ? 201 : 200, { status: r === 'created' ? 'enrolled' : 'already-enrolled', serverBoxKey: b64(opts.keys.boxPublicKey), serverTime: now() } satisfies EnrolReply);
+        // Always the newest key set: re-enrolling is how a device moves to a rotated key.
+    send(res, r === 'created' ? 201 : 200, { status: r === 'created' ? 'enrolled' : 'already-enrolled', serverBoxKey: b64(keys.current.boxPublicKey), keyId: keys.current.keyId, serverTime: now() } satisfies EnrolReply);
   }
 
-  async function batch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const deviceId = req.headers[H_DEVICE];
-    if (typeof deviceId !== 'string') return reject(res, 400, 'BAD_REQUEST', `missing ${H_DEVICE} header`);
-    const device = await opts.store.device(deviceId);
-    if (!device) {
-      req.resume();
-      return reject(res, 401, 'UNKNOWN_DEVICE', 'device not enrolled: enrol it with an operator token first');
-    }
-    const wire = await readBody(req, MAX_BODY_BYTES);
+  async function batch(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    requireMediaType(req, BATCH_CONTENT_TYPE);
+    checkDeclaredLength(req, limits.maxBodyBytes);
+    const { signed, device } = await authenticate(req, path);
+    const deviceId = device.deviceId;
+    const body = await withUploadSlot(req, deviceId, () => readBody(req, bodyRules));
+    // The body must be the one the device signed: checked before it is opened or decompressed.
+    if (!timingSafeEqual(body.sha256, signed.bodySha256)) throw new HttpError(400, 'BODY_MISMATCH', 'the body is not the one the request signature covers');
     const receivedAt = now();
-    const p = await decodeBatch(wire, opts.keys.boxSecretKey);
-    const v = verifyBatch(p, deviceId, device.signPublicKey);
-    const incoming: IncomingEvent[] = p.events.map((e, i) => {
-      let clockFlag: string | null = null;
-      if (e.body.at > receivedAt + tolerance) clockFlag = 'future';
-      else if (e.body.clock !== null && Math.abs(e.body.clock) > tolerance) clockFlag = 'device-clock-off';
-      return {
-        seq: e.body.seq,
-        id: e.body.id,
-        at: e.body.at,
-        body: dec.decode(bodyBytes(e.body)),
-        hash: v.hashes[i]!,
-        sig: i === p.events.length - 1 ? v.sig : null,
-        subject: sealField(opts.keys.dataKey, enc.encode(canonical(e.subject as unknown as Json))),
-        clockFlag,
-      };
+    if (device.revokedAt !== null) {
+      // A revoked (stolen?) device: what it sends now is kept apart as it came, sealed, and never merged.
+      const kept = await opts.store.quarantine(deviceId, receivedAt, body.bytes, 'device revoked', opts.quarantinePerDevice ?? 1000);
+      await opts.store.touch(deviceId, seenOf(signed));
+      log(`batch from revoked device ${deviceId}: ${kept ? 'kept in quarantine' : 'refused, quarantine full'}`);
+      throw new HttpError(403, 'DEVICE_REVOKED', `this device was revoked by the operator; the batch was ${kept ? 'kept apart for inspection' : 'not kept (quarantine full)'} and not stored`);
+    }
+    const job = (): PrepareJob => ({
+      wire: body.bytes,
+      deviceId,
+      signPublicKey: device.signPublicKey,
+      boxSecretKeys: keys.boxSecretKeys(),
+      seal: { keyId: keys.current.keyId, dataKey: keys.current.dataKey },
+      limits,
+      receivedAt,
+      toleranceMs: tolerance,
     });
-    const r = await opts.store.ingest(deviceId, v.from, v.prev, genesisHash(device.signPublicKey), incoming, receivedAt);
+    let v;
+    try {
+      v = await pool.prepare(job());
+    } catch (e) {
+      // Sealed to a key set this node has not read yet (rotated on another node): reread once.
+      if (!(e instanceof ProtocolError && e.code === 'BAD_ENVELOPE') || !(await reloadKeys())) throw e;
+      v = await pool.prepare(job());
+    }
+    const incoming = v.events;
+    const r = await opts.store.ingest(deviceId, v.from, v.prev, genesisHash(device.signPublicKey), incoming, receivedAt, seenOf(signed));
     const ackHash = r.ackHash ? b64(r.ackHash) : null;
-    if (r.kind === 'gap') return reject(res, 409, 'GAP', `batch starts at ${v.from} but the server holds up to ${r.ackSeq}: resend from ${r.ackSeq + 1}`, { ackSeq: r.ackSeq, ackHash });
-    if (r.kind === 'conflict') return reject(res, 409, 'CHAIN_CONFLICT', `record ${r.seq} differs from the one already stored`, { ackSeq: r.ackSeq, ackHash });
+    if (r.kind === 'gap') return reject(req, res, new ProtocolError(409, 'GAP', `batch starts at ${v.from} but the server holds up to ${r.ackSeq}: resend from ${r.ackSeq + 1}`), { ackSeq: r.ackSeq, ackHash });
+    if (r.kind === 'conflict') return reject(req, res, new ProtocolError(409, 'CHAIN_CONFLICT', `record ${r.seq} differs from the one already stored`), { ackSeq: r.ackSeq, ackHash });
     log(`batch ${deviceId} ${v.from}-${v.to}: stored ${r.stored}, duplicates ${r.duplicates}, flagged ${r.flagged}`);
     send(res, 200, {
       status: r.stored > 0 ? 'stored' : 'duplicate',
@@ -143,41 +222,64 @@ export function createSyncServer(opts: SyncServerOptions): Server {
     } satisfies BatchAck);
   }
 
+  async function ack(req: IncomingMessage, res: ServerResponse, path: string, deviceId: string): Promise<void> {
+    if (hasBody(req)) throw new HttpError(400, 'BAD_REQUEST', 'an ack query has no body', true);
+    const { signed, device } = await authenticate(req, path);
+    if (device.deviceId !== deviceId) throw new HttpError(403, 'NOT_YOUR_DEVICE', 'a device may ask only for its own head');
+    await opts.store.touch(deviceId, seenOf(signed));
+    if (device.revokedAt !== null) throw new HttpError(403, 'DEVICE_REVOKED', 'this device was revoked by the operator');
+    send(res, 200, { ackSeq: device.headSeq, ackHash: device.headHash ? b64(device.headHash) : null, serverTime: now() });
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const m = req.method ?? 'GET';
-    if (m === 'POST' && url.pathname === '/v1/batches') return batch(req, res);
-    if (m === 'POST' && url.pathname === '/v1/enrol') return enrol(req, res);
-    const ack = /^\/v1\/devices\/([\w-]{1,64})\/ack$/.exec(url.pathname);
-    if (m === 'GET' && ack) {
-      const d = await opts.store.device(ack[1]!);
-      if (!d) return reject(res, 401, 'UNKNOWN_DEVICE', 'device not enrolled');
-      return send(res, 200, { ackSeq: d.headSeq, ackHash: d.headHash ? b64(d.headHash) : null, serverTime: now() });
+    // Only origin-form targets ("/path"): "//host/…" would parse as another authority.
+    const raw = req.url ?? '';
+    let url: URL | undefined;
+    if (/^\/(?!\/)/.test(raw)) {
+      try {
+        url = new URL(raw, 'http://ingest.invalid');
+      } catch {
+        url = undefined;
+      }
     }
-    if (m === 'GET' && url.pathname === '/health') {
+    if (!url) throw new HttpError(400, 'BAD_URL', 'the request URL does not parse', hasBody(req));
+    // The path as the client sent it is what it signed (query strings are not part of the protocol).
+    const path = url.pathname;
+    const m = req.method ?? 'GET';
+    if (m === 'POST' && path === '/v1/batches') return batch(req, res, path);
+    if (m === 'POST' && path === '/v1/enrol') return enrol(req, res);
+    const ackPath = /^\/v1\/devices\/([\w-]{1,64})\/ack$/.exec(path);
+    if (m === 'GET' && ackPath) return ack(req, res, path, ackPath[1]!);
+    if (m === 'GET' && path === '/health') {
       try {
         await opts.store.ping();
         return send(res, 200, { status: 'ok', store: opts.store.kind, serverTime: now() });
-      } catch (e) {
-        return send(res, 503, { status: 'unavailable', store: opts.store.kind, error: (e as Error).message, serverTime: now() });
+      } catch {
+        return send(res, 503, { status: 'unavailable', store: opts.store.kind, serverTime: now() });
       }
     }
-    if (m === 'GET' && url.pathname === '/stats') return send(res, 200, { ...(await opts.store.stats()), serverTime: now() });
-    req.resume();
-    reject(res, 404, 'NOT_FOUND', `${m} ${url.pathname}`);
+    if (await operator(req, res, m, path, url)) return;
+    throw new HttpError(404, 'NOT_FOUND', `${m} ${path}`, hasBody(req));
   }
 
   const server = createServer((req, res) => {
     route(req, res).catch((e: unknown) => {
       if (res.headersSent || res.destroyed) return;
-      if (e instanceof ProtocolError) return reject(res, e.status, e.code, e.message);
+      if (e instanceof ProtocolError) return reject(req, res, e);
+      // A client that went away mid-body needs no answer; anything else is the database.
+      if (req.destroyed || req.readableAborted) return;
       log(`error ${(e as Error)?.message}`);
-      reject(res, 503, 'STORE_ERROR', 'the server could not store the batch: retry later');
+      reject(req, res, new HttpError(503, 'STORE_ERROR', 'the server could not store the batch: retry later', !req.complete));
     });
   });
+  server.on('close', () => {
+    void pool.close();
+    clearInterval(reloadTimer);
+    if (purgeTimer) clearInterval(purgeTimer);
+  });
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = 300_000;
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 70_000;
-  server.requestTimeout = 600_000;
   return server;
 }
 

@@ -2,12 +2,14 @@
 // kiosk's sync client talks to in tests that need no child process.
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
+import { type ServerKeyring, loadMasterKey, openKeyring } from '../../offline-cache/sync/server-keys.js';
+import type { ServerStore } from '../../offline-cache/sync/server-store.js';
 import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { tempDir } from './cards.js';
 
 export const INGEST_TOKEN = 'enrol-token-kiosk-sync';
+export const OPERATOR_TOKEN = 'operator-token-kiosk-sync';
 
 export interface Ingest {
   url: string;
@@ -17,11 +19,15 @@ export interface Ingest {
   stop(): Promise<void>;
 }
 
+/** The server's key sets in `store`, under a master key kept in `dir` (so a restart on the same folder opens them again). */
+export function keyringIn(store: ServerStore, dir: string): Promise<ServerKeyring> {
+  return openKeyring(store, loadMasterKey({ env: {}, createIn: dir }));
+}
+
 /** The ingest server over one folder: stopped and started again on the same port it keeps its data. */
 export async function ingest(dir = tempDir('idk-srv-'), port = 0, enrolToken = INGEST_TOKEN, now?: () => number): Promise<Ingest> {
   const db = new SqliteServerStore(join(dir, 'ingest.sqlite'));
-  // `now`: a server whose clock is set differently (the doctor's clock-skew test).
-  const server: Server = createSyncServer({ store: db, keys: loadOrCreateServerKeys(join(dir, 'server-key.json')), enrolToken, ...(now ? { now } : {}) });
+  const server: Server = createSyncServer({ store: db, keys: await keyringIn(db, dir), enrolToken, operatorToken: OPERATOR_TOKEN, ...(now ? { now } : {}) });
   const url = await listen(server, port);
   let stopped = false;
   const stop = async () => {

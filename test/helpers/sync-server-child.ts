@@ -19,10 +19,10 @@ export interface ServerChild {
   stderr: string[];
 }
 
-export async function startServerChild(args: string[], port = 0): Promise<ServerChild> {
+export async function startServerChild(args: string[], port = 0, env: NodeJS.ProcessEnv = {}): Promise<ServerChild> {
   const mod = requireDist('main/commands/sync-server.js');
   const code = `import(${JSON.stringify(mod)}).then((m) => m.syncServerCommand.run(process.argv.slice(1), { lang: 'en' })).then((c) => process.exit(c), (e) => { console.error(e); process.exit(1); });`;
-  const child = spawn(process.execPath, ['-e', code, '--', ...args, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-e', code, '--', ...args, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const stderr: string[] = [];
   child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
   const url = await new Promise<string>((resolve, reject) => {

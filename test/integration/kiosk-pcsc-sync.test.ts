@@ -23,6 +23,7 @@ import { type ServerChild, killHard, startServerChild } from '../helpers/sync-se
 import { type Fixture, insert, startFixture, stopFixture } from './pcsc-fixture.js';
 
 const TOKEN = 'enrol-token-pcsc-sync';
+const OPERATOR = 'operator-token-pcsc-sync';
 const vi = STRINGS.vi;
 
 let f: Fixture | undefined;
@@ -30,7 +31,7 @@ let server: ServerChild | undefined;
 let kiosk: Kiosk | undefined;
 let b: Browsed | undefined;
 const serverDir = tempDir('idk-ingest-');
-const serverArgs = ['--data-dir', serverDir, '--db', join(serverDir, 'ingest.sqlite'), '--token', TOKEN, '--quiet'];
+const serverArgs = ['--data-dir', serverDir, '--db', join(serverDir, 'ingest.sqlite'), '--token', TOKEN, '--operator-token', OPERATOR, '--quiet'];
 
 beforeAll(async () => {
   // Fail at once, naming what to install, before anything is started.
@@ -70,7 +71,7 @@ function serverEventIds(): string[] {
 }
 
 async function serverStats(url: string): Promise<{ events: number }> {
-  const r = await fetch(new URL('/stats', url));
+  const r = await fetch(new URL('/stats', url), { headers: { authorization: `Bearer ${OPERATOR}` } });
   return (await r.json()) as { events: number };
 }
 

@@ -17,6 +17,7 @@ import { prng, syntheticVerification } from '../../main/bench/synthetic.js';
 
 const TOTAL = 10_000;
 const TOKEN = 'fault-test-token';
+const OPERATOR = 'fault-test-operator';
 const children: ServerChild[] = [];
 afterAll(async () => {
   for (const c of children) await killHard(c.child);
@@ -27,7 +28,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 describe('sync through a faulty link', () => {
   it(`delivers ${TOTAL} events exactly once across drops, resets, truncations and server restarts`, { timeout: 240_000 }, async () => {
     const serverDir = tempDir('idk-faults-srv-');
-    const args = ['--data-dir', serverDir, '--token', TOKEN, '--quiet'];
+    const args = ['--data-dir', serverDir, '--token', TOKEN, '--operator-token', OPERATOR, '--quiet'];
     let server = await startServerChild(args);
     children.push(server);
     const proxy = await FaultProxy.start(server.port, {
@@ -89,7 +90,7 @@ describe('sync through a faulty link', () => {
     expect(proxy.stats.truncations).toBeGreaterThan(0);
     expect(proxy.stats.refusals).toBeGreaterThan(0);
 
-    const stats = (await (await fetch(`${server.url}/stats`)).json()) as { events: number; devices: { deviceId: string; events: number; ackSeq: number }[] };
+    const stats = (await (await fetch(`${server.url}/stats`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json()) as { events: number; devices: { deviceId: string; events: number; ackSeq: number }[] };
     expect(stats.events).toBe(TOTAL);
     expect(stats.devices).toEqual([expect.objectContaining({ deviceId: store.keys.deviceId, events: TOTAL, ackSeq: TOTAL })]);
     await killHard(server.child);

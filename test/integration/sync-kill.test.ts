@@ -8,7 +8,7 @@ import { b64 } from '../../offline-cache/canonical.js';
 import { type EventBody, chainHash, genesisHash } from '../../offline-cache/events.js';
 import { openLocalStore } from '../../offline-cache/store.js';
 import { enrolDevice } from '../../offline-cache/sync/client.js';
-import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
+import { keyringIn } from '../helpers/ingest.js';
 import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { tempDir } from '../helpers/cards.js';
@@ -54,7 +54,7 @@ describe('kill -9 of the kiosk', () => {
     requireDist('main/bench/synthetic.js');
     const srvDir = tempDir('idk-kill-srv-');
     const db = new SqliteServerStore(join(srvDir, 'ingest.sqlite'));
-    const server: Server = createSyncServer({ store: db, keys: loadOrCreateServerKeys(join(srvDir, 'key.json')), enrolToken: TOKEN });
+    const server: Server = createSyncServer({ store: db, keys: await keyringIn(db, srvDir), enrolToken: TOKEN, operatorToken: 'operator-kill' });
     const url = await listen(server);
     cleanup.push(async () => {
       server.closeAllConnections();

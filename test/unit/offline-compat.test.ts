@@ -18,12 +18,18 @@ import { ed25519FromSeed, x25519KeyPair, x25519PublicKey } from '../../offline-c
 import { openLocalStore } from '../../offline-cache/store.js';
 import { SyncClient, enrolDevice } from '../../offline-cache/sync/client.js';
 import { type BatchPayload, decodeBatch, encodeBatch, verifyBatch } from '../../offline-cache/sync/protocol.js';
-import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
 import { tempDir } from '../helpers/cards.js';
 import { INGEST_TOKEN, type Ingest, ingest } from '../helpers/ingest.js';
 import { syntheticVerification } from '../../main/bench/synthetic.js';
 
 const FIX = join(import.meta.dirname, '../fixtures/store-v1');
+
+/** The fixture's server key file, in the reference server's format before keys moved into its database. */
+function fixtureServerKeys(path: string) {
+  const f = JSON.parse(readFileSync(path, 'utf8')) as { boxSecretKey: string; dataKey: string };
+  const pair = nacl.box.keyPair.fromSecretKey(unb64(f.boxSecretKey));
+  return { boxPublicKey: pair.publicKey, boxSecretKey: pair.secretKey, dataKey: unb64(f.dataKey) };
+}
 const dec = new TextDecoder();
 const enc = new TextEncoder();
 
@@ -58,7 +64,7 @@ afterAll(async () => {
 describe('old records, new code (fixtures made by the tweetnacl code)', () => {
   const dir = fixtureDir(false);
   const keys = loadOrCreateDeviceKeys(dir);
-  const server = loadOrCreateServerKeys(join(dir, 'server-key.json'));
+  const server = fixtureServerKeys(join(dir, 'server-key.json'));
 
   it('the chain recomputes, every signature verifies, and re-signing gives the same bytes', () => {
     expect(rows).toHaveLength(12);

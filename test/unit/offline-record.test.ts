@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openSealed } from '../../offline-cache/crypto-box.js';
 import { unb64 } from '../../offline-cache/canonical.js';
-import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
+import { keyringIn } from '../helpers/ingest.js';
 import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { queueCommand } from '../../main/commands/queue.js';
@@ -45,8 +45,8 @@ describe('read --record and queue', () => {
 
     const srvDir = tempDir('idk-rec-srv-');
     const db = new SqliteServerStore(join(srvDir, 'ingest.sqlite'));
-    const keys = loadOrCreateServerKeys(join(srvDir, 'key.json'));
-    const server = createSyncServer({ store: db, keys, enrolToken: 'tok' });
+    const keys = await keyringIn(db, srvDir);
+    const server = createSyncServer({ store: db, keys, enrolToken: 'tok', operatorToken: 'operator-tok' });
     const url = await listen(server);
     try {
       const fl = await capture(['flush', '--json', '--data-dir', dataDir, '--server', url, '--token', 'tok', '--site', 'P1']);
@@ -65,7 +65,7 @@ describe('read --record and queue', () => {
     expect(line.delivered).toBe(true);
     expect(readFileSync(outFile, 'utf8')).not.toContain(report.vn!.fullName);
     // Only the server can open the personal data in an export.
-    const subject = JSON.parse(new TextDecoder().decode(openSealed(keys.boxSecretKey, unb64(line.subjectSealed))!)) as { idNumber: string };
+    const subject = JSON.parse(new TextDecoder().decode(openSealed(keys.current.boxSecretKey, unb64(line.subjectSealed))!)) as { idNumber: string };
     expect(subject.idNumber).toBe(report.vn!.idNumber);
   });
 

@@ -9,14 +9,16 @@ import { pendingRun, queueCounts, recordVerification } from '../../offline-cache
 import { getMeta, openLocalStore, type LocalStore } from '../../offline-cache/store.js';
 import { SyncClient, enrolDevice } from '../../offline-cache/sync/client.js';
 import { httpExchange } from '../../offline-cache/sync/http.js';
-import { BATCH_CONTENT_TYPE, H_DEVICE, encodeBatch } from '../../offline-cache/sync/protocol.js';
-import { loadOrCreateServerKeys } from '../../offline-cache/sync/server-keys.js';
+import { encodeBatch } from '../../offline-cache/sync/protocol.js';
+import { keyringIn } from '../helpers/ingest.js';
 import { SqliteServerStore } from '../../offline-cache/sync/server-store-sqlite.js';
 import { createSyncServer, listen } from '../../offline-cache/sync/server.js';
 import { tempDir } from '../helpers/cards.js';
+import { signedPost } from '../helpers/sync-requests.js';
 import { syntheticVerification } from '../../main/bench/synthetic.js';
 
-const TOKEN = 'operator-token-123';
+const TOKEN = 'enrol-token-123';
+const OPERATOR = 'operator-token-456';
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
@@ -25,7 +27,7 @@ afterEach(async () => {
 async function serverUp(opts: { now?: () => number } = {}): Promise<{ url: string; db: SqliteServerStore; server: Server }> {
   const dir = tempDir('idk-srv-');
   const db = new SqliteServerStore(join(dir, 'ingest.sqlite'));
-  const server = createSyncServer({ store: db, keys: loadOrCreateServerKeys(join(dir, 'server-key.json')), enrolToken: TOKEN, now: opts.now });
+  const server = createSyncServer({ store: db, keys: await keyringIn(db, dir), enrolToken: TOKEN, operatorToken: OPERATOR, now: opts.now });
   const url = await listen(server);
   cleanup.push(async () => {
     server.closeAllConnections();
@@ -41,10 +43,6 @@ function kiosk(): LocalStore {
   return s;
 }
 
-async function post(url: string, path: string, body: Uint8Array, headers: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }> {
-  const r = await httpExchange(new URL(path, url).toString(), { method: 'POST', headers, body, timeoutMs: 10_000 });
-  return { status: r.status, json: JSON.parse(r.text) as Record<string, unknown> };
-}
 
 describe('sync protocol', () => {
   it('enrols with the operator token only, then delivers every event exactly once', async () => {
@@ -68,7 +66,13 @@ describe('sync protocol', () => {
     expect(queueCounts(s)).toMatchObject({ pending: 0, acked: 250 });
     const health = JSON.parse((await httpExchange(`${url}/health`, { method: 'GET', timeoutMs: 5000 })).text) as { status: string };
     expect(health.status).toBe('ok');
-    const stats = JSON.parse((await httpExchange(`${url}/stats`, { method: 'GET', timeoutMs: 5000 })).text) as { events: number };
+    // /stats needs the operator token: without it, 401 and not a device id in the answer.
+    const bare = await httpExchange(`${url}/stats`, { method: 'GET', timeoutMs: 5000 });
+    expect(bare.status).toBe(401);
+    expect(bare.text).not.toContain(s.keys.deviceId);
+    const withEnrolToken = await httpExchange(`${url}/stats`, { method: 'GET', headers: { authorization: `Bearer ${TOKEN}` }, timeoutMs: 5000 });
+    expect(withEnrolToken.status).toBe(401);
+    const stats = JSON.parse((await httpExchange(`${url}/stats`, { method: 'GET', headers: { authorization: `Bearer ${OPERATOR}` }, timeoutMs: 5000 })).text) as { events: number };
     expect(stats.events).toBe(250);
   });
 
@@ -87,32 +91,32 @@ describe('sync protocol', () => {
       sig: b64(sig),
       events: events.map((e) => ({ body: e.body, subject: e.subject })),
     });
-    const headers = { 'content-type': BATCH_CONTENT_TYPE, [H_DEVICE]: s.keys.deviceId };
-    const first = await post(url, '/v1/batches', (await encodeBatch(payload(), boxKey)).wire, headers);
+    const post = async (wire: Uint8Array) => signedPost(url, s, wire);
+    const first = await post((await encodeBatch(payload(), boxKey)).wire);
     expect(first).toMatchObject({ status: 200, json: { status: 'stored', stored: 10, duplicates: 0, ackSeq: 10 } });
-    const again = await post(url, '/v1/batches', (await encodeBatch(payload(), boxKey)).wire, headers);
+    const again = await post((await encodeBatch(payload(), boxKey)).wire);
     expect(again).toMatchObject({ status: 200, json: { status: 'duplicate', stored: 0, duplicates: 10, ackSeq: 10 } });
-    const unknown = await post(url, '/v1/batches', (await encodeBatch(payload(), boxKey)).wire, { ...headers, [H_DEVICE]: 'not-enrolled' });
-    expect(unknown).toMatchObject({ status: 401, json: { code: 'UNKNOWN_DEVICE' } });
+    const stranger = kiosk(); // signs correctly, but was never enrolled
+    expect(await signedPost(url, stranger, (await encodeBatch(payload(), boxKey)).wire)).toMatchObject({ status: 401, json: { code: 'UNKNOWN_DEVICE' } });
 
     // Forged: a result changed after signing; a subject swapped; signed by another key.
     const edited = run.events.map((e, i) => (i === 4 ? { ...e, body: { ...e.body, result: e.body.result === 'accepted' ? ('rejected' as const) : ('accepted' as const) } } : e));
-    expect(await post(url, '/v1/batches', (await encodeBatch(payload(edited), boxKey)).wire, headers)).toMatchObject({ status: 403, json: { code: 'FORGED' } });
+    expect(await post((await encodeBatch(payload(edited), boxKey)).wire)).toMatchObject({ status: 403, json: { code: 'FORGED' } });
     const swapped = run.events.map((e, i) => (i === 2 ? { ...e, subject: { ...e.subject, fullName: 'Trần Thị Giả' } } : e));
-    expect(await post(url, '/v1/batches', (await encodeBatch(payload(swapped), boxKey)).wire, headers)).toMatchObject({ status: 403, json: { code: 'FORGED' } });
+    expect(await post((await encodeBatch(payload(swapped), boxKey)).wire)).toMatchObject({ status: 403, json: { code: 'FORGED' } });
     const otherKey = nacl.sign.keyPair();
-    expect(await post(url, '/v1/batches', (await encodeBatch(payload(run.events, 1, run.prev, nacl.sign.detached(new Uint8Array(32), otherKey.secretKey)), boxKey)).wire, headers)).toMatchObject({
+    expect(await post((await encodeBatch(payload(run.events, 1, run.prev, nacl.sign.detached(new Uint8Array(32), otherKey.secretKey)), boxKey)).wire)).toMatchObject({
       status: 403,
       json: { code: 'FORGED' },
     });
     // Not sealed to this server.
-    expect(await post(url, '/v1/batches', (await encodeBatch(payload(), nacl.box.keyPair().publicKey)).wire, headers)).toMatchObject({ status: 400, json: { code: 'BAD_ENVELOPE' } });
+    expect(await post((await encodeBatch(payload(), nacl.box.keyPair().publicKey)).wire)).toMatchObject({ status: 400, json: { code: 'BAD_ENVELOPE' } });
 
     // A gap: events 13.. sent before 11-12.
     for (let i = 10; i < 15; i++) recordVerification(s, syntheticVerification(i));
     const all = pendingRun(s, 100); // still from 1: nothing acknowledged locally in this test
     const tail = all.events.slice(12);
-    const gap = await post(url, '/v1/batches', (await encodeBatch(payload(tail, 13, all.events[11]!.hash, tail[tail.length - 1]!.sig), boxKey)).wire, headers);
+    const gap = await post((await encodeBatch(payload(tail, 13, all.events[11]!.hash, tail[tail.length - 1]!.sig), boxKey)).wire);
     expect(gap).toMatchObject({ status: 409, json: { code: 'GAP', ackSeq: 10 } });
     expect((await db.stats()).events).toBe(10);
   });

@@ -70,7 +70,13 @@ export async function enrolDevice(store: LocalStore, serverUrl: string, token: s
   try {
     r = await httpExchange(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body, timeoutMs: 30_000 });
   } catch (e) {
-    throw syncError('SYNC_UNREACHABLE', `enrolment did not reach the server ${serverUrl}: ${(e as Error).message}; check the address and the network, then retry`, `không đăng ký được với máy chủ ${serverUrl}: ${(e as Error).message}; kiểm tra địa chỉ và mạng rồi thử lại`);
+    // The link or the server gave way mid-enrolment: an answer the operator can act on, no stack trace.
+    throw syncError(
+      'SYNC_UNREACHABLE',
+      `enrolment with ${serverUrl} did not complete (${(e as Error).message}): check the address and the link, then run the same command again`,
+      `đăng ký với ${serverUrl} không hoàn tất (${(e as Error).message}): kiểm tra địa chỉ và kết nối rồi chạy lại lệnh`,
+      { serverUrl },
+    );
   }
   const reply = parseReply(r);
   if (r.status !== 200 && r.status !== 201) {

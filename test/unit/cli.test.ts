@@ -202,7 +202,8 @@ describe('idkiosk demo and bench', () => {
         child.once('exit', (c) => reject(new Error(`sync-server exited ${c}`)));
       });
       expect(readdirSync(cwd)).toEqual([]);
-      expect(readdirSync(join(home, 'idkiosk-server')).sort()).toEqual(expect.arrayContaining(['ingest.sqlite', 'server-key.json']));
+      // The database and the master key that seals the server's keys inside it (docs/store-and-forward.md).
+      expect(readdirSync(join(home, 'idkiosk-server')).sort()).toEqual(expect.arrayContaining(['ingest.sqlite', 'master.key']));
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

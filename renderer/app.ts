@@ -10,7 +10,7 @@ import { errorText, strings } from './i18n.js';
 import { selfServiceView, SelfService } from './self-service.js';
 import { settingsView } from './settings.js';
 import { statusView } from './status.js';
-import { type AppContext, type View, langButton } from './context.js';
+import { type AppContext, type View, freshResultUi, langButton } from './context.js';
 
 export class App implements AppContext {
   state: KioskState;
@@ -28,6 +28,7 @@ export class App implements AppContext {
   readonly camera: Camera;
   /** QR sources of this kiosk: what main listens to, and a wedge scanner once this browser profile has seen one type. */
   qrSources: Set<QrSource>;
+  resultUi = freshResultUi(undefined);
   private lastKey = '';
 
   constructor(
@@ -126,6 +127,7 @@ export class App implements AppContext {
       s.error?.code,
       s.result?.id,
       s.result?.record.status,
+      s.result?.decision,
       s.camera?.purpose,
       this.camera.problem,
       this.toast?.code,
@@ -134,6 +136,7 @@ export class App implements AppContext {
   }
 
   render(force = false): void {
+    if (this.state.result?.id !== this.resultUi.id) this.resultUi = freshResultUi(this.state.result?.id);
     const selfService = this.settings.profile === 'self-service' && this.view === 'desk';
     if (selfService) this.selfService.onState();
     this.camera.sync(this.state.camera);

@@ -77,13 +77,21 @@ export type BiometricView =
   /** No usable comparison (chip portrait without a usable face, no usable capture): staff compare by eye. */
   | { status: 'not-compared'; method: 'face' | 'fingerprint'; reason: ApiError; face?: FaceCheckView };
 
+/** What a stored event says happened to the holder (policy.ts's stored outcome, or `accepted` after an override). */
+export type StoredOutcome = 'accepted' | 'review' | 'rejected';
+
 export type RecordView =
   | { status: 'not-available' }
   | { status: 'pending' }
-  | { status: 'stored'; eventId: string }
+  /** `override`: a clerk accepted against a reject, with the PIN and a typed reason. */
+  | { status: 'stored'; eventId: string; outcome: StoredOutcome; override?: true }
   | { status: 'failed'; error: ApiError };
 
 export type Decision = 'accept' | 'review' | 'reject';
+
+/** What a clerk says they checked before confirming a `review` (stored as these codes in the event). */
+export type ReviewCheck = 'FACE_BY_EYE' | 'CARD_BY_EYE' | 'OTHER_DOCUMENT';
+export const REVIEW_CHECKS: readonly ReviewCheck[] = ['FACE_BY_EYE', 'CARD_BY_EYE', 'OTHER_DOCUMENT'];
 
 export interface PersonView {
   /** DG1 (ICAO MRZ data); dates ISO 8601. */
@@ -172,7 +180,13 @@ export interface Requests {
   /** First call of a page: everything needed to draw. */
   hello: { params: Record<string, never>; result: { state: KioskState; settings: SettingsView; version: string; qrSources: QrScannerSource[] } };
   accessKey: { params: AccessKeyInput; result: { accepted: true } };
-  confirm: { params: { id: string }; result: { record: RecordView } };
+  /**
+   * Records the result as decided: accept = confirmed; review = confirmed after the checks
+   * named in `checked` (at least one, else REVIEW_CHECK_REQUIRED); reject = the refusal recorded.
+   */
+  confirm: { params: { id: string; checked?: ReviewCheck[] }; result: { record: RecordView } };
+  /** Desk only, on a reject: accept anyway, with the operator PIN and a typed one-line reason; both go into the event. */
+  override: { params: { id: string; pin: string; reason: string }; result: { record: RecordView } };
   /** Desk only, during phase `face`: the clerk stops the camera and compares by eye (`not-compared`, FACE_SKIPPED; never accept). */
   skipFace: { params: { id: string }; result: { state: KioskState } };
   /** Forget the current person (new customer, self-service time-out). */

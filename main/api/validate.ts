@@ -3,7 +3,7 @@
 // field, so a renderer bug shows up as a clear error, not as undefined behaviour.
 import { IdkError } from '../../core/errors.js';
 import type { ClientFrame, Method, Params } from './contract.js';
-import { PROFILES } from './contract.js';
+import { PROFILES, REVIEW_CHECKS } from './contract.js';
 
 type Check<T> = (v: unknown, path: string) => T;
 
@@ -46,6 +46,14 @@ function oneOf<T extends string>(values: readonly T[]): Check<T> {
   };
 }
 
+function list<T>(item: Check<T>, max: number): Check<T[]> {
+  return (v, path) => {
+    if (!Array.isArray(v)) throw badRequest(path, 'expected a list');
+    if (v.length > max) throw badRequest(path, `more than ${max} items`);
+    return v.map((x, i) => item(x, `${path}[${i}]`));
+  };
+}
+
 type Shape = Record<string, Check<unknown>>;
 type FromShape<S extends Shape, O extends Shape> = { [K in keyof S]: ReturnType<S[K]> } & { [K in keyof O]?: ReturnType<O[K]> };
 
@@ -83,7 +91,9 @@ export const MAX_FRAME_BASE64 = 400_000;
 const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   hello: none,
   accessKey,
-  confirm: obj({ id: str(/^[A-Za-z0-9_-]{1,64}$/, 64) }),
+  confirm: obj({ id: str(/^[A-Za-z0-9_-]{1,64}$/, 64) }, { checked: list(oneOf(REVIEW_CHECKS), REVIEW_CHECKS.length) }),
+  // The reason's content (one line, not blank) is checked by the kiosk, whose OVERRIDE_REASON_REQUIRED says what to type.
+  override: obj({ id: str(/^[A-Za-z0-9_-]{1,64}$/, 64), pin: str(/^\d{4,12}$/, 12), reason: str(undefined, 400) }),
   skipFace: obj({ id: str(/^[A-Za-z0-9_-]{1,64}$/, 64) }),
   clear: none,
   status: none,

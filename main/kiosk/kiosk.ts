@@ -244,6 +244,17 @@ export class Kiosk implements ApiHost, QrSink {
     for (const l of this.listeners) l(e);
   }
 
+  /** The operator PIN, with the same slow-down for every use (settings, overrides): five tries, then a pause that doubles. */
+  private checkPin(pin: string): void {
+    const now = Date.now();
+    if (now < this.lockedUntil) throw lockedOut(Math.ceil((this.lockedUntil - now) / 1000));
+    if (!timingSafeEqual(hashPin(pin, this.pin.salt), this.pin.hash)) {
+      if (++this.failures >= 5) this.lockedUntil = now + 30_000 * 2 ** (this.failures - 5);
+      throw wrongPin();
+    }
+    this.failures = 0;
+  }
+
   private checkSession(session: string): void {
     const until = this.sessions.get(session);
     if (until === undefined || until < Date.now()) {
@@ -275,7 +286,11 @@ export class Kiosk implements ApiHost, QrSink {
         this.pipeline.provideKey(keyFromInput(p));
         return { accepted: true };
       },
-      confirm: async ({ id }) => ({ record: await this.pipeline.confirm(id) }),
+      confirm: async ({ id, checked }) => ({ record: await this.pipeline.confirm(id, checked) }),
+      override: async ({ id, pin, reason }) => {
+        this.checkPin(pin);
+        return { record: await this.pipeline.override(id, reason) };
+      },
       skipFace: async ({ id }) => ({ state: await this.pipeline.skipFace(id) }),
       clear: async () => {
         this.pipeline.clear();
@@ -291,13 +306,7 @@ export class Kiosk implements ApiHost, QrSink {
       },
       unlockSettings: async ({ pin }) => {
         const now = Date.now();
-        if (now < this.lockedUntil) throw lockedOut(Math.ceil((this.lockedUntil - now) / 1000));
-        if (!timingSafeEqual(hashPin(pin, this.pin.salt), this.pin.hash)) {
-          // Slow guessing down: five tries, then a pause that doubles.
-          if (++this.failures >= 5) this.lockedUntil = now + 30_000 * 2 ** (this.failures - 5);
-          throw wrongPin();
-        }
-        this.failures = 0;
+        this.checkPin(pin);
         const session = randomBytes(18).toString('base64url');
         this.sessions.set(session, now + SESSION_MS);
         return { session };

@@ -20,6 +20,7 @@ import type {
   QrSource,
   ReaderView,
   RecordView,
+  ReviewCheck,
   VerificationView,
 } from '../api/contract.js';
 import { type ReadReport, decodeDocument } from './report.js';
@@ -30,7 +31,7 @@ import type { FaceResult } from './face-result.js';
 import { type QrAccess, openedWithLabel, qrCheckView } from './qr-access.js';
 import { type CardKey, type CardReader, type KeySource, readCard } from './card-reader.js';
 import type { VerificationRecord } from './event.js';
-import { authenticityLevel, decide, qrAgreement } from './policy.js';
+import { authenticityLevel, decide, qrAgreement, storedOutcome } from './policy.js';
 
 // ---------------------------------------------------------------- plug-in points
 
@@ -274,7 +275,46 @@ export class VerificationPipeline {
     return this.state;
   }
 
-  async confirm(id: string): Promise<RecordView> {
+  /**
+   * Records the result as the rule decided it: an accept is confirmed; a review only with
+   * what the clerk checked (`checked`, at least one); a reject records the refusal (the
+   * stored outcome is `rejected`), never an acceptance.
+   */
+  async confirm(id: string, checked?: readonly ReviewCheck[]): Promise<RecordView> {
+    const result = this.onScreen(id);
+    if (result.decision === 'review' && result.record.status !== 'stored' && (checked?.length ?? 0) === 0) {
+      throw new IdkError('REVIEW_CHECK_REQUIRED', {
+        vi: 'Kết quả này cần cán bộ kiểm tra: hãy đánh dấu những gì bạn đã kiểm tra rồi mới xác nhận.',
+        en: 'This result needs a staff check: tick what you checked, then confirm.',
+      });
+    }
+    return this.commit(result, result.decision === 'review' && checked?.length ? { checked: [...checked] } : undefined);
+  }
+
+  /**
+   * A clerk accepts against a reject (the operator PIN was checked by the caller): the event
+   * records the acceptance with the typed reason. Only a reject not yet recorded can be overridden.
+   */
+  async override(id: string, reason: string): Promise<RecordView> {
+    const result = this.onScreen(id);
+    if (result.decision !== 'reject' || result.record.status === 'stored' || result.record.status === 'pending') {
+      throw new IdkError('OVERRIDE_NOT_ALLOWED', {
+        vi: 'Chỉ kết quả "Từ chối" chưa ghi nhận mới có thể chấp nhận ngoại lệ.',
+        en: 'Only a "Reject" result not yet recorded can be accepted as an exception.',
+      });
+    }
+    const line = reason.normalize('NFC').trim();
+    if (line.length < 5 || line.length > 200 || /[\p{Cc}\u2028\u2029]/u.test(line)) {
+      throw new IdkError('OVERRIDE_REASON_REQUIRED', {
+        vi: 'Hãy ghi lý do chấp nhận ngoại lệ trên một dòng (từ 5 đến 200 ký tự).',
+        en: 'Type the reason for the exception on one line (5 to 200 characters).',
+      });
+    }
+    return this.commit(result, { override: line });
+  }
+
+  /** The result on screen with this id, once the face step is over. */
+  private onScreen(id: string): VerificationView {
     const result = this.state.result;
     if (this.state.phase === 'face' && result?.id === id) {
       throw new IdkError('FACE_PENDING', {
@@ -288,9 +328,14 @@ export class VerificationPipeline {
         en: 'This result is no longer on screen (cleared or another card was read): read the card again.',
       });
     }
+    return result;
+  }
+
+  private async commit(result: VerificationView, staff: VerificationRecord['staff']): Promise<RecordView> {
+    const id = result.id;
     if (result.record.status === 'stored' || result.record.status === 'pending') return result.record;
     const recorder = this.opts.recorder;
-    if (!recorder) {
+    if (!recorder || !this.report) {
       const record: RecordView = { status: 'not-available' };
       this.set({ phase: 'confirmed', result: { ...result, record } });
       return record;
@@ -299,8 +344,8 @@ export class VerificationPipeline {
     this.set({ result: { ...result, record: { status: 'pending' } } });
     let record: RecordView;
     try {
-      const { eventId } = await recorder.record({ id, at: new Date().toISOString(), report: this.report, decision: result.decision, biometric: result.biometric, reader: this.opts.reader.name, ...(result.qr ? { qr: result.qr } : {}) });
-      record = { status: 'stored', eventId };
+      const { eventId } = await recorder.record({ id, at: new Date().toISOString(), report: this.report, decision: result.decision, biometric: result.biometric, reader: this.opts.reader.name, ...(result.qr ? { qr: result.qr } : {}), ...(staff ? { staff } : {}) });
+      record = { status: 'stored', eventId, outcome: staff?.override ? 'accepted' : storedOutcome(result.decision), ...(staff?.override ? { override: true as const } : {}) };
     } catch (e) {
       record = { status: 'failed', error: errorData(e) };
     }

@@ -44,7 +44,8 @@ describe('desk view', () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('can');
     await page.keyboard.type('111111');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByTestId('key-error').textContent(), { timeout: 20_000 }).toContain('CAN');
+    // The chip's refusal in plain words: no "CAN" jargon on a Vietnamese screen.
+    await expect.poll(() => page.getByTestId('key-error').textContent(), { timeout: 20_000 }).toBe(vi.errors.ACCESS_DENIED);
     await shot(page, 'desk-2-wrong-can');
     expect(await unlabelled(page)).toEqual([]);
     expect(await contrastProblems(page)).toEqual([]);
@@ -95,7 +96,10 @@ describe('desk view', () => {
     expect(await contrastProblems(page)).toEqual([]);
     await shot(page, 'desk-4-result');
 
-    // The confirm button is reached with the keyboard and pressed with Enter.
+    // No trust store here: the decision is review, in view at the top. The clerk ticks what they
+    // checked; the confirm button is reached with the keyboard and pressed with Enter.
+    expect(await page.getByTestId('decision').getAttribute('data-decision')).toBe('review');
+    await page.getByTestId('check-FACE_BY_EYE').check();
     await page.getByTestId('confirm').focus();
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('record').getAttribute('data-status')).toBe('stored');
@@ -103,7 +107,7 @@ describe('desk view', () => {
     // The event is in the real store: signed, chained, waiting to be sent.
     expect(queueCounts(r.store!)).toMatchObject({ head: 1, acked: 0, pending: 1 });
     expect(r.kiosk.state.phase).toBe('confirmed');
-    expect(await page.getByTestId('confirm').isDisabled()).toBe(true);
+    expect(await page.getByTestId('confirm').count()).toBe(0);
     await shot(page, 'desk-5-confirmed');
   });
 

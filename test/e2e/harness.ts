@@ -214,3 +214,26 @@ export async function unlabelled(page: Page): Promise<string[]> {
     return out;
   });
 }
+
+/** Whether the element lies wholly inside the viewport as it is now (no scrolling needed to see or press it). */
+export async function inViewport(page: Page, testId: string): Promise<boolean> {
+  const box = await page.getByTestId(testId).boundingBox();
+  const vp = page.viewportSize();
+  if (!box || !vp) return false;
+  return box.x >= 0 && box.y >= 0 && box.x + box.width <= vp.width && box.y + box.height <= vp.height;
+}
+
+/** A screenshot of what the person sees now, without scrolling (the viewport only). */
+export async function viewShot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
+}
+
+/**
+ * Confirms the result on screen as a clerk does: a `review` needs what was checked ticked
+ * first (the comparison of person and photo), an `accept` is confirmed at once.
+ */
+export async function confirmOnDesk(page: Page): Promise<void> {
+  if ((await page.getByTestId('decision').getAttribute('data-decision')) === 'review') await page.getByTestId('check-FACE_BY_EYE').check();
+  await page.getByTestId('confirm').click();
+}

@@ -17,7 +17,7 @@ import type { Kiosk } from '../../main/kiosk/kiosk.js';
 import { kioskFor } from '../../main/kiosk/kiosk.js';
 import { demoCard, packageRoot } from '../../main/paths.js';
 import { STRINGS, vnDateTime } from '../../renderer/i18n.js';
-import { type Browsed, browse, requireChromium, shot } from '../e2e/harness.js';
+import { type Browsed, browse, confirmOnDesk, requireChromium, shot } from '../e2e/harness.js';
 import { demoPerson, tempDir } from '../helpers/cards.js';
 import { type ServerChild, killHard, startServerChild } from '../helpers/sync-server-child.js';
 import { type Fixture, insert, startFixture, stopFixture } from './pcsc-fixture.js';
@@ -91,7 +91,7 @@ async function readAndConfirm(page: Page, can: string, name: string): Promise<st
   await page.getByTestId('progress').waitFor({ timeout: 20_000 });
   await shot(page, `${name}-reading`);
   await page.getByTestId('result').waitFor({ timeout: 30_000 });
-  await page.getByTestId('confirm').click();
+  await confirmOnDesk(page);
   await expect.poll(() => page.getByTestId('record').getAttribute('data-status')).toBe('stored');
   const rec = kiosk!.state.result!.record;
   if (rec.status !== 'stored') throw new Error(`record ${rec.status}`);

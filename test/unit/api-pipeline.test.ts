@@ -47,7 +47,7 @@ describe('verification pipeline', () => {
     expect(v.biometric).toEqual({ status: 'not-available' });
     expect(v.person.photo && 'url' in v.person.photo && v.person.photo.url?.startsWith('data:image/jpeg;base64,')).toBe(true);
     // Nothing plugged in to store it: confirming says so rather than pretending.
-    expect(await call('confirm', { id: v.id })).toEqual({ ok: true, result: { record: { status: 'not-available' } } });
+    expect(await call('confirm', { id: v.id, checked: ['FACE_BY_EYE'] })).toEqual({ ok: true, result: { record: { status: 'not-available' } } });
     expect(kiosk.state.phase).toBe('confirmed');
     expect(await call('confirm', { id: 'stale-id' })).toMatchObject({ ok: false, error: { code: 'STALE_RESULT' } });
   });
@@ -73,7 +73,8 @@ describe('verification pipeline', () => {
     const v = kiosk.state.result!;
     expect(v.biometric).toEqual({ status: 'not-matched', method: 'face', score: 0.42, threshold: 0.6 });
     expect(v.decision).toBe('reject');
-    expect(await call('confirm', { id: v.id })).toEqual({ ok: true, result: { record: { status: 'stored', eventId: 'evt-1' } } });
+    // A reject is confirmed as a refusal: the stored outcome says so.
+    expect(await call('confirm', { id: v.id })).toEqual({ ok: true, result: { record: { status: 'stored', eventId: 'evt-1', outcome: 'rejected' } } });
     expect(records[0]).toMatchObject({ id: v.id, decision: 'reject', report: { document: v.person.document } });
     await call('clear', {});
     expect(kiosk.state.result).toBeUndefined();

@@ -119,6 +119,7 @@ export class App implements AppContext {
       this.settings,
       s.mode,
       s.reader,
+      s.storeProblem?.code,
       s.phase,
       s.progress?.lifted,
       s.keyError?.code,

@@ -8,6 +8,7 @@ import { field, h } from './dom.js';
 import { ageOn, errorText, strings, vnDate } from './i18n.js';
 import { authenticityBadge, biometricLine, faceNotes, faceSummary, fullName, personCard, photo, techDetails } from './person.js';
 import { decisionActions, decisionBanner, recordLine } from './decision.js';
+import { servicePanel } from './service.js';
 
 export function readerPanel(app: AppContext): HTMLElement {
   const t = strings(app.settings.lang);
@@ -19,7 +20,7 @@ export function readerPanel(app: AppContext): HTMLElement {
     h('span', {}, `${t.reader}: ${r.name} — `),
     h('strong', { 'data-testid': 'reader-status', 'data-status': r.status }, t.readerStatus[r.status]),
     // Why there is no reader and what to do, in the clerk's language (e.g. start pcscd).
-    r.problem ? h('span', { class: 'reader-problem', role: 'status', 'data-testid': 'reader-problem', 'data-code': r.problem.code }, ` ${r.problem.messages[app.settings.lang]}`) : null,
+    r.problem ? h('span', { class: 'reader-problem', 'data-testid': 'reader-problem', 'data-code': r.problem.code }, ` ${errorText(r.problem, app.settings.lang)}`) : null,
     r.emulated
       ? h(
           'span',
@@ -227,6 +228,7 @@ export function deskView(app: AppContext): HTMLElement {
   return h(
     'main',
     { class: 'desk', id: 'main' },
+    servicePanel(app),
     readerPanel(app),
     h('p', { class: 'phase', 'aria-live': 'polite', 'data-testid': 'phase', 'data-phase': s.phase }, t.phase[s.phase]),
     s.phase === 'need-key' ? keyForm(app) : null,

@@ -214,7 +214,17 @@ const vi = {
   ssQrWaiting: 'Đã đọc mã QR. Bây giờ hãy đặt thẻ lên đầu đọc.',
   // The screen's own words for errors whose message is written for the command line (CAN, MRZ,
   // PACE): same code, plain words for the counter. Every other code shows its own message.
+  service: {
+    deskTitle: 'Chưa thể xác thực thẻ',
+    recovers: 'Màn hình tự trở lại bình thường khi sự cố được khắc phục.',
+    kioskTitle: 'Tạm ngừng phục vụ — vui lòng liên hệ cán bộ',
+    kioskSub: 'Xin lỗi vì sự bất tiện.',
+  },
   errors: {
+    PCSCD_NOT_RUNNING: 'Dịch vụ đầu đọc thẻ trên máy chưa chạy: hãy khởi động lại máy; nếu vẫn vậy, báo bộ phận kỹ thuật (chi tiết ở nhật ký và lệnh idkiosk doctor).',
+    NO_READER: 'Không thấy đầu đọc thẻ: hãy kiểm tra dây USB của đầu đọc và cắm lại vào máy.',
+    STORE_UNAVAILABLE: 'Máy không ghi được kết quả xác thực vào ổ đĩa: tạm dừng xác thực và báo bộ phận kỹ thuật.',
+    STORE_FULL: 'Ổ đĩa của máy đã gần đầy nên kết quả xác thực không lưu được: báo bộ phận kỹ thuật.',
     ACCESS_DENIED: 'Thẻ không mở được với thông tin vừa nhập: hãy kiểm tra lại 6 số cuối của số CCCD (hoặc số hộ chiếu và ngày tháng) rồi nhập lại.',
     BAD_ACCESS_KEY: 'Thông tin để đọc thẻ chưa đúng dạng: 6 chữ số, hoặc số hộ chiếu và hai ngày dd/mm/yyyy.',
     PACE_REQUIRED: 'Thẻ này không đọc được bằng 6 số: hãy chọn "Hộ chiếu" và nhập số giấy tờ, ngày sinh, ngày hết hạn.',
@@ -438,7 +448,17 @@ const en: Strings = {
   ssQrHint: 'Or scan the QR code on the front of your ID card',
   ssQrPicture: 'The QR code on the front of the ID card',
   ssQrWaiting: 'QR code read. Now place your card on the reader.',
+  service: {
+    deskTitle: 'Cards cannot be verified right now',
+    recovers: 'The screen returns to normal by itself once the problem is fixed.',
+    kioskTitle: 'Temporarily out of service — please ask a member of staff',
+    kioskSub: 'Sorry for the inconvenience.',
+  },
   errors: {
+    PCSCD_NOT_RUNNING: 'The card reader service on this machine is not running: restart the machine; if that does not help, call technical support (details in the log and in idkiosk doctor).',
+    NO_READER: 'No card reader found: check the USB cable of the reader and plug it in again.',
+    STORE_UNAVAILABLE: 'This station cannot write verification records to its disk: stop verifying and call technical support.',
+    STORE_FULL: 'The disk of this station is nearly full, so verification records cannot be stored: call technical support.',
     ACCESS_DENIED: 'The card did not open with what was typed: check the last 6 digits of the ID number (or the passport number and dates) and type them again.',
     BAD_ACCESS_KEY: 'What was typed to read the card is not in the right form: 6 digits, or a passport number and two dates dd/mm/yyyy.',
     PACE_REQUIRED: 'This card cannot be read with 6 digits: choose "Passport" and type the document number, date of birth and date of expiry.',

@@ -8,6 +8,7 @@ import { errorText, strings, vnDate } from './i18n.js';
 import { wedgeSink } from './wedge-sink.js';
 import { biometricLine, faceNotes, fullName, photo } from './person.js';
 import { decisionActions, decisionBanner, recordLine } from './decision.js';
+import { outOfServiceStep, serviceProblems } from './service.js';
 
 /** After a confirmation the thank-you stays this long at most. */
 const DONE_MS = 8000;
@@ -209,7 +210,12 @@ export function selfServiceView(app: AppContext): HTMLElement {
   const t = strings(lang);
   const s = app.state;
   let step: HTMLElement;
-  switch (s.phase) {
+  // Nothing a citizen can do while the reader or the store is down; a result already on screen stays (staff finish it).
+  const down = serviceProblems(s).length > 0 && (s.phase === 'idle' || s.phase === 'need-key');
+  switch (down ? 'down' : s.phase) {
+    case 'down':
+      step = outOfServiceStep(app);
+      break;
     case 'need-key':
       step = h('section', { class: 'step' }, h('h2', {}, t.ssStepKey), keypad(app), qrHint(app), s.camera?.purpose === 'qr' ? app.camera.panel(lang, s.camera) : null, wedgeSink(app));
       break;

@@ -145,6 +145,11 @@ export interface KioskState {
   camera?: CameraWant;
   /** A scanned QR's keys wait for the card (scanned before it was placed). */
   qrWaiting?: QrSource;
+  /**
+   * The store cannot take records now (disk read-only, unplugged, full): the screen is out of
+   * service until it clears, by itself. A reader that is not there shows in `reader`.
+   */
+  storeProblem?: ApiError;
 }
 
 export type CameraPurpose = 'qr' | 'face';

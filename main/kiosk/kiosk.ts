@@ -27,8 +27,9 @@ import type { CameraPurpose } from '../api/contract.js';
 import type { QrScannerSource, QrSource } from '../api/contract.js';
 import { accessFromQr } from '../verify/qr-access.js';
 import { serialQrScanner } from './qr-serial.js';
-import type { QrDevice, QrSink, StoreStatus } from './parts.js';
+import type { QrDevice, QrSink, StoreHealth, StoreStatus } from './parts.js';
 import { type JpegQrDecoder, openQrDecoder } from './qr-scan.js';
+import { storeHealth } from './store-health.js';
 
 
 export interface KioskOptions {
@@ -54,6 +55,10 @@ export interface KioskOptions {
   resumeWithinMs?: number;
   /** Minimum ms between two progress states (tests: 0). */
   progressEveryMs?: number;
+  /** Whether the store can take records; polled, and the screen goes out of service while it fails. */
+  storeHealth?: StoreHealth;
+  /** How often storeHealth is asked, ms (default 5 s). */
+  healthEveryMs?: number;
 }
 
 export const DEFAULT_PIN = '123456';
@@ -116,11 +121,43 @@ export class Kiosk implements ApiHost, QrSink {
     const faceWorker = opts.face?.worker;
     if (faceWorker) this.onClose(() => faceWorker.close());
     this.pipeline.onState((data) => this.emit({ event: 'state', data }));
+    this.watchHealth();
     this.handlers = this.makeHandlers();
     void readFile(join(packageRoot(), 'package.json'), 'utf8').then(
       (t) => (this.version = (JSON.parse(t) as { version: string }).version),
       () => undefined,
     );
+  }
+
+  /**
+   * Out of service and back by itself: the store's health is polled; the reader's comes with
+   * its own events. The screen gets the clerk's words; the technical line (which command, which
+   * path) goes to the log once per change, never personal data.
+   */
+  private watchHealth(): void {
+    let lastReader = '';
+    const onReader = (s: KioskState): void => {
+      const p = s.reader.status === 'no-reader' || s.reader.status === 'no-driver' ? (s.reader.problem?.code ?? 'NO_READER') : '';
+      if (p === lastReader) return;
+      if (p) this.log(`reader: out of service (${p}): ${s.reader.problem?.messages.en ?? 'no PC/SC reader found'}`);
+      else if (lastReader) this.log('reader: back in service');
+      lastReader = p;
+    };
+    this.pipeline.onState(onReader);
+    onReader(this.pipeline.current);
+    const health = this.opts.storeHealth;
+    if (!health) return;
+    let last: string | undefined;
+    const tick = (): void => {
+      const r = health.check();
+      if (r?.why !== last) this.log(r ? `store: out of service: ${r.why}` : 'store: back in service');
+      last = r?.why;
+      this.pipeline.setStoreProblem(r?.problem);
+    };
+    tick();
+    const timer = setInterval(tick, this.opts.healthEveryMs ?? 5000);
+    timer.unref();
+    this.onClose(() => clearInterval(timer));
   }
 
   /** Frames from the renderer's camera, wanted while `state.camera` says so. */
@@ -381,6 +418,7 @@ export interface DemoKioskOptions {
   /** Face 1:1 against the renderer's camera: a worker is started (models warm up in the background) and closed with the kiosk. */
   face?: boolean | Omit<KioskFaceOptions, 'worker'>;
   log?: (line: string) => void;
+  storeHealth?: StoreHealth;
 }
 
 /** The face options for a kiosk being built, with its worker started; undefined when face is off or cannot run. */
@@ -406,6 +444,7 @@ export async function demoKiosk(o: DemoKioskOptions): Promise<{ kiosk: Kiosk; re
     face: withFaceWorker(o.face, o.log ?? ((l: string) => process.stderr.write(`idkiosk: ${l}\n`))),
     // The camera that checks faces also reads the card's QR code while a key is needed.
     qrCamera: Boolean(o.face),
+    storeHealth: o.storeHealth,
   });
   return { kiosk, reader };
 }
@@ -436,6 +475,8 @@ export interface KioskForOptions {
   log?: (line: string) => void;
   /** Face 1:1 against the renderer's camera after each read (start/demo: on unless --no-face). */
   face?: DemoKioskOptions['face'];
+  /** How often the store's disk is checked for the out-of-service screen, ms (tests shorten it). */
+  healthEveryMs?: number;
 }
 
 /** The kiosk `start`/`demo` and the Electron shell build: a card folder means demo mode. */
@@ -484,13 +525,27 @@ export async function kioskFor(o: KioskForOptions): Promise<Kiosk> {
     store.close();
   };
   if (o.card) {
-    const { kiosk } = await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder, settingsStore, face: o.face, log });
+    const { kiosk } = await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder, settingsStore, face: o.face, log, storeHealth: storeHealth(dir) });
     kiosk.onClose(closeStore);
     if (o.qrSerial) kiosk.useSerialQr(o.qrSerial, o.qrBaud, log);
     return kiosk;
   }
   const reader = new PcscCardReader({ name: o.reader, watch: o.watch });
-  const kiosk = new Kiosk({ reader, mode: 'live', settings: o.profile ? { profile: o.profile } : {}, pin, trust, recorder, store: recorder, settingsStore, log, face: withFaceWorker(o.face, log), qrCamera: Boolean(o.face) });
+  const kiosk = new Kiosk({
+    reader,
+    mode: 'live',
+    settings: o.profile ? { profile: o.profile } : {},
+    pin,
+    trust,
+    recorder,
+    store: recorder,
+    settingsStore,
+    log,
+    face: withFaceWorker(o.face, log),
+    qrCamera: Boolean(o.face),
+    storeHealth: storeHealth(dir),
+    healthEveryMs: o.healthEveryMs,
+  });
   kiosk.onClose(async () => {
     await reader.close();
     await closeStore();

@@ -9,6 +9,7 @@ import { parseMrzKey } from '../../drivers/emrtd/bac.js';
 import { type AccessKey, validateCan } from '../../drivers/emrtd/read-document.js';
 import type {
   AccessKeyInput,
+  ApiError,
   AuthenticityView,
   BiometricView,
   CameraPurpose,
@@ -359,6 +360,12 @@ export class VerificationPipeline {
     const r = this.opts.reader;
     const problem = r.status() === 'no-reader' ? r.problem : undefined;
     return { name: r.name, status: r.status(), emulated: r.emulated, ...(problem ? { problem: errorData(problem) } : {}) };
+  }
+
+  /** The store's health as the kiosk last found it (undefined = fine); only a change is pushed. */
+  setStoreProblem(problem: ApiError | undefined): void {
+    if (this.state.storeProblem?.code === problem?.code) return;
+    this.set({ storeProblem: problem });
   }
 
   /** A prompt for the person at the camera (QR hints, face quality), only while frames for that purpose are wanted. */

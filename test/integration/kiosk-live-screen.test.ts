@@ -1,0 +1,85 @@
+// The live station's screen with every part real: the kiosk as `idkiosk start` builds it
+// (kioskFor, PC/SC reader, store on disk), Debian's Chromium, pcscd with vpcd. Out of
+// service appears and clears by itself: pcscd not running (self-service says it is paused),
+// pcscd started (the welcome is back); the store's disk filling up (the desk's panel), space
+// freed (gone). The technical line goes to the log, the clerk's words to the screen.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Kiosk, kioskFor } from '../../main/kiosk/kiosk.js';
+import { STRINGS } from '../../renderer/i18n.js';
+import { type Browsed, browse, contrastProblems, requireChromium, viewShot } from '../e2e/harness.js';
+import { type Fixture, startFixture, stopFixture } from './pcsc-fixture.js';
+import { runningPcscd } from './pcscd.js';
+
+const vi = STRINGS.vi;
+const mnt = mkdtempSync(join(tmpdir(), 'idk-live-data-'));
+let mounted = false;
+let f: Fixture | undefined;
+let kiosk: Kiosk | undefined;
+let b: Browsed | undefined;
+const log: string[] = [];
+
+beforeAll(async () => {
+  requireChromium();
+  if (await runningPcscd()) throw new Error('a pcscd is already running: this test needs it stopped first (it starts its own)');
+  try {
+    // A small disk of its own, so the test can fill it up.
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', mnt], { stdio: 'pipe' });
+    mounted = true;
+  } catch (e) {
+    throw new Error(`this test mounts a small tmpfs and needs root (or CAP_SYS_ADMIN) and util-linux's mount: ${(e as Error).message}`, { cause: e });
+  }
+  kiosk = await kioskFor({ dataDir: mnt, profile: 'self-service', watch: { pollMs: 300, retryMs: 200 }, healthEveryMs: 300, log: (l) => log.push(l) });
+  b = await browse(kiosk, { touch: true });
+}, 60_000);
+
+afterAll(async () => {
+  await b?.close();
+  await stopFixture(f);
+  if (mounted) execFileSync('umount', ['-l', mnt]);
+}, 30_000);
+
+describe('out of service on a live station', () => {
+  it('pcscd not running: the kiosk is paused for citizens; pcscd started: it serves again by itself', async () => {
+    const { page } = b!;
+    await page.setViewportSize({ width: 1080, height: 1920 });
+    await page.getByTestId('out-of-service').waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('out-of-service').textContent()).toContain(vi.service.kioskTitle);
+    // Nothing tells the person to place a card that nothing would read.
+    expect(await page.getByTestId('welcome').count()).toBe(0);
+    expect(await page.locator('body').textContent()).not.toContain(vi.ssStep1);
+    expect(await contrastProblems(page)).toEqual([]);
+    await viewShot(page, 'live-1-kiosk-out-of-service');
+    expect(log.some((l) => l.startsWith('reader: out of service (PCSCD_NOT_RUNNING)'))).toBe(true);
+
+    f = await startFixture();
+    await page.getByTestId('welcome').waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('out-of-service').count()).toBe(0);
+    await viewShot(page, 'live-2-kiosk-back');
+    expect(log).toContain('reader: back in service');
+  });
+
+  it("the store's disk fills up: the desk shows what to do; space freed: the panel goes", async () => {
+    const { page } = b!;
+    const s = await kiosk!.handlers.unlockSettings({ pin: '123456' });
+    await kiosk!.handlers.updateSettings({ session: s.session, profile: 'airport' });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByTestId('reader-status').waitFor();
+    expect(await page.getByTestId('service-panel').count()).toBe(0);
+    // Leave 4 MiB of the 48: below the store's 16 MiB reserve, where records would be refused.
+    const filler = join(mnt, 'filler.bin');
+    const free = Number(execFileSync('df', ['--output=avail', '-B1', mnt]).toString().split('\n')[1]);
+    writeFileSync(filler, Buffer.alloc(free - 4 * 1024 * 1024));
+    await expect.poll(() => page.getByTestId('service-panel').getAttribute('data-codes'), { timeout: 10_000 }).toBe('STORE_FULL');
+    expect(await page.getByTestId('service-panel').textContent()).toContain(vi.errors.STORE_FULL!);
+    expect(await contrastProblems(page)).toEqual([]);
+    await viewShot(page, 'live-3-desk-store-full');
+    expect(log.some((l) => l.startsWith(`store: out of service: data folder ${mnt}:`))).toBe(true);
+    rmSync(filler);
+    await page.getByTestId('service-panel').waitFor({ state: 'detached', timeout: 10_000 });
+    expect(log).toContain('store: back in service');
+  });
+});

@@ -100,6 +100,8 @@ export const ERROR_CODES = {
   FP_RESULT_LEAK: c('fingerprint', 'A fingerprint result carried a field that must never leave the matcher.'),
   // ---- trust
   TRUST_FOLDER_UNREADABLE: c('trust', 'The trust folder (--trust) cannot be opened.'),
+  TRUST_FILE_REJECTED: c('trust', 'A file offered in Settings adds no usable CSCA, master list or CRL (the message says why); nothing was written.'),
+  TRUST_NOT_AVAILABLE: c('trust', 'This kiosk keeps no trust folder, so anchors cannot be imported here.'),
   PKI_FILE_INVALID: c('trust', 'A test PKI folder holds files that do not parse.'),
   // ---- store
   STORE_UNAVAILABLE: c('store', 'The local store cannot be opened or written (permissions, disk).'),

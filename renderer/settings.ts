@@ -4,6 +4,7 @@ import type { AppContext } from './context.js';
 import { chooseCamera, chosenCamera, listCameras } from './camera.js';
 import { h } from './dom.js';
 import { strings } from './i18n.js';
+import { trustSection } from './trust-view.js';
 
 const PROFILES: Profile[] = ['airport', 'residence', 'hospital', 'self-service'];
 
@@ -82,6 +83,7 @@ export function settingsView(app: AppContext): HTMLElement {
       saved,
     ),
     syncForm(app, session),
+    trustSection(app, session),
     h(
       'button',
       {

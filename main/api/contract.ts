@@ -176,6 +176,22 @@ export interface StatusView {
   version: string;
 }
 
+/** What the trust store holds, for people (main/verify/trust-summary.ts); dates ISO 8601. */
+export interface TrustSummaryView {
+  countries: string[];
+  anchors: Array<{ country: string | null; subject: string; notAfter: string; source: string; expired: boolean; expiresInDays: number }>;
+  crls: Array<{ issuer: string; country: string | null; thisUpdate: string; nextUpdate: string | null; ageDays: number; stale: boolean; revoked: number; source: string }>;
+  problems: Array<{ file: string; code: string; messages: { vi: string; en: string } }>;
+  /** For doctor and the screen: codes with the subject they are about (a country, a CSCA). */
+  warnings: Array<{ code: 'NO_ANCHORS' | 'ANCHOR_EXPIRED' | 'ANCHOR_EXPIRING' | 'NO_CRL' | 'CRL_STALE'; about?: string }>;
+}
+
+export interface MediaFileView {
+  path: string;
+  name: string;
+  size: number;
+}
+
 // ---------------------------------------------------------------- requests
 
 export type AccessKeyInput = { kind: 'can'; can: string } | { kind: 'mrz'; documentNumber: string; dateOfBirth: string; dateOfExpiry: string };
@@ -203,6 +219,17 @@ export interface Requests {
   lockSettings: { params: { session: string }; result: { locked: true } };
   /** Behind the PIN: forward to this ingest server (enrolling with the token when not yet enrolled there). */
   setSyncServer: { params: { session: string; url: string; token?: string }; result: { server: string } };
+  /** Behind the PIN: the trust anchors loaded (countries, CSCAs and expiry, CRLs and age, unusable files). */
+  trustSummary: { params: { session: string }; result: TrustSummaryView };
+  /**
+   * Behind the PIN: a CSCA certificate, master list or CRL from a file the page read, in base64
+   * pieces (the first without `append`); the last (`done`) is judged and kept, or refused with TRUST_FILE_REJECTED.
+   */
+  importTrust: { params: { session: string; name: string; data: string; append?: boolean; done: boolean }; result: { received: number; summary?: TrustSummaryView } };
+  /** Behind the PIN: trust files found on removable media (USB sticks). */
+  trustMedia: { params: { session: string }; result: { files: MediaFileView[] } };
+  /** Behind the PIN: import one file trustMedia listed. */
+  importTrustMedia: { params: { session: string; path: string }; result: { summary: TrustSummaryView } };
   /** Demo mode only: the software chip enters or leaves the reader's field. */
   demoCard: { params: { present: boolean }; result: { state: KioskState } };
   /** The text of a scanned QR code (keyboard-wedge scanner seen by the page, camera, typed); bad text is a QR_* error. */

@@ -87,6 +87,8 @@ const session = str(/^[A-Za-z0-9_-]{16,64}$/, 64);
 const cameraPurpose = oneOf(['qr', 'face'] as const);
 /** A 640x480 JPEG grab is 30-80 KB; twice that in base64 leaves room for a better camera (ws-server's maxPayload allows it). */
 export const MAX_FRAME_BASE64 = 400_000;
+/** One piece of a trust file upload (base64 characters). */
+export const MAX_TRUST_PIECE = 400_000;
 
 const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   hello: none,
@@ -106,6 +108,11 @@ const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   lockSettings: obj({ session }),
   // The scheme is checked by syncUrlFor, whose BAD_SYNC_URL tells the operator what is wrong.
   setSyncServer: obj({ session, url: str(/^\S{1,308}$/, 308) }, { token: str(/^\S{1,200}$/, 200) }),
+  trustSummary: obj({ session }),
+  // A piece of base64 well under the WebSocket frame limit (512 KiB); the kiosk caps the whole file.
+  importTrust: obj({ session, name: str(/^[^/\\\p{Cc}]{1,120}$/u, 120), data: str(/^[A-Za-z0-9+/]*={0,2}$/, MAX_TRUST_PIECE), done: bool }, { append: bool }),
+  trustMedia: obj({ session }),
+  importTrustMedia: obj({ session, path: str(/^\/[^\p{Cc}]{1,1000}$/u, 1000) }),
   demoCard: obj({ present: bool }),
   // Longer than any CCCD QR on purpose: the parser answers over-long text with QR_TOO_LONG, a clearer message than BAD_REQUEST.
   qrText: obj({ text: str(undefined, 4096), source: oneOf(['camera', 'wedge', 'serial', 'typed'] as const) }),

@@ -14,7 +14,7 @@ import { EmulatedReader, demoCanSource } from '../verify/emulated-reader.js';
 import { type BiometricStep, type Recorder, VerificationPipeline, keyFromInput } from '../verify/pipeline.js';
 import type { CardReader, KeySource } from '../verify/card-reader.js';
 import type { TrustStore } from '../../drivers/emrtd/trust-store.js';
-import { loadTrustFolder } from '../verify/trust-folder.js';
+import { MAX_FILE_BYTES } from '../verify/trust-folder.js';
 import type { KeyOptions } from '../../offline-cache/device-keys.js';
 import { openLocalStore } from '../../offline-cache/store.js';
 import { storeRecorder } from './store.js';
@@ -30,6 +30,7 @@ import { serialQrScanner } from './qr-serial.js';
 import type { QrDevice, QrSink, StoreHealth, StoreStatus } from './parts.js';
 import { type JpegQrDecoder, openQrDecoder } from './qr-scan.js';
 import { storeHealth } from './store-health.js';
+import { TrustAnchors, stationTrustDir } from './trust-anchors.js';
 
 
 export interface KioskOptions {
@@ -55,6 +56,8 @@ export interface KioskOptions {
   resumeWithinMs?: number;
   /** Minimum ms between two progress states (tests: 0). */
   progressEveryMs?: number;
+  /** The station's trust anchors, imported on the Settings screen; the pipeline uses their store. */
+  trustAnchors?: TrustAnchors;
   /** Whether the store can take records; polled, and the screen goes out of service while it fails. */
   storeHealth?: StoreHealth;
   /** How often storeHealth is asked, ms (default 5 s). */
@@ -281,6 +284,20 @@ export class Kiosk implements ApiHost, QrSink {
     for (const l of this.listeners) l(e);
   }
 
+  /** Trust files being uploaded in pieces, per settings session. */
+  private readonly uploads = new Map<string, { name: string; parts: Buffer[] }>();
+
+  private anchors(): TrustAnchors {
+    const a = this.opts.trustAnchors;
+    if (!a) {
+      throw new IdkError('TRUST_NOT_AVAILABLE', {
+        vi: 'Ki-ốt này không có thư mục chứng thư nên không nhập được chứng thư.',
+        en: 'This kiosk keeps no trust folder, so anchors cannot be imported here.',
+      });
+    }
+    return a;
+  }
+
   /** The operator PIN, with the same slow-down for every use (settings, overrides): five tries, then a pause that doubles. */
   private checkPin(pin: string): void {
     const now = Date.now();
@@ -379,6 +396,44 @@ export class Kiosk implements ApiHost, QrSink {
         this.sessions.delete(session);
         return { locked: true };
       },
+      trustSummary: async ({ session }) => {
+        this.checkSession(session);
+        return this.anchors().summary();
+      },
+      importTrust: async ({ session, name, data, append, done }) => {
+        this.checkSession(session);
+        const anchors = this.anchors();
+        // Pieces of one file per settings session; a new first piece starts over.
+        const prev = append ? this.uploads.get(session) : undefined;
+        const parts = [...(prev?.parts ?? []), Buffer.from(data, 'base64')];
+        const received = parts.reduce((n, p) => n + p.length, 0);
+        if (received > MAX_FILE_BYTES) {
+          this.uploads.delete(session);
+          throw new IdkError('TRUST_FILE_REJECTED', { vi: `Tệp lớn hơn ${MAX_FILE_BYTES >> 20} MB: không phải chứng thư.`, en: `The file is larger than ${MAX_FILE_BYTES >> 20} MB: not trust material.` });
+        }
+        if (!done) {
+          this.uploads.set(session, { name, parts });
+          return { received };
+        }
+        this.uploads.delete(session);
+        const summary = anchors.import(name, new Uint8Array(Buffer.concat(parts)));
+        this.pipeline.setTrust(anchors.current);
+        this.log(`trust: imported ${name} (${summary.anchors.length} CSCA, ${summary.crls.length} CRL loaded)`);
+        return { received, summary };
+      },
+      trustMedia: async ({ session }) => {
+        this.checkSession(session);
+        return { files: this.anchors().mediaFiles() };
+      },
+      importTrustMedia: async ({ session, path }) => {
+        this.checkSession(session);
+        const anchors = this.anchors();
+        const f = anchors.mediaFile(path);
+        const summary = anchors.import(f.name, new Uint8Array(await readFile(f.path)));
+        this.pipeline.setTrust(anchors.current);
+        this.log(`trust: imported ${f.name} from removable media (${summary.anchors.length} CSCA, ${summary.crls.length} CRL loaded)`);
+        return { summary };
+      },
       demoCard: async ({ present }) => {
         const r = this.opts.reader;
         if (!(r instanceof EmulatedReader)) {
@@ -419,6 +474,7 @@ export interface DemoKioskOptions {
   face?: boolean | Omit<KioskFaceOptions, 'worker'>;
   log?: (line: string) => void;
   storeHealth?: StoreHealth;
+  trustAnchors?: TrustAnchors;
 }
 
 /** The face options for a kiosk being built, with its worker started; undefined when face is off or cannot run. */
@@ -445,6 +501,7 @@ export async function demoKiosk(o: DemoKioskOptions): Promise<{ kiosk: Kiosk; re
     // The camera that checks faces also reads the card's QR code while a key is needed.
     qrCamera: Boolean(o.face),
     storeHealth: o.storeHealth,
+    trustAnchors: o.trustAnchors,
   });
   return { kiosk, reader };
 }
@@ -477,15 +534,19 @@ export interface KioskForOptions {
   face?: DemoKioskOptions['face'];
   /** How often the store's disk is checked for the out-of-service screen, ms (tests shorten it). */
   healthEveryMs?: number;
+  /** Where USB sticks appear, for importing trust anchors (default /media, /run/media, /mnt). */
+  mediaRoots?: string[];
 }
 
 /** The kiosk `start`/`demo` and the Electron shell build: a card folder means demo mode. */
 export async function kioskFor(o: KioskForOptions): Promise<Kiosk> {
   const pin = o.pin ?? process.env.IDKIOSK_PIN;
   const log = o.log ?? ((l: string) => process.stderr.write(`idkiosk: ${l}\n`));
-  const trust = o.trust !== undefined ? await loadTrustFolder(o.trust) : undefined;
   const base = defaultDataDir(o.dataDir);
   const dir = o.card ? join(base, 'demo') : base;
+  // The anchors imported in Settings (trust/ in the data folder) and the --trust folder, as one store.
+  const trustAnchors = new TrustAnchors(stationTrustDir(dir), { extra: o.trust, mediaRoots: o.mediaRoots });
+  const trust = await trustAnchors.load();
   const store = openLocalStore({ ...o.keys, dataDir: dir });
   let sync: KioskSync | undefined;
   try {
@@ -525,7 +586,7 @@ export async function kioskFor(o: KioskForOptions): Promise<Kiosk> {
     store.close();
   };
   if (o.card) {
-    const { kiosk } = await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder, settingsStore, face: o.face, log, storeHealth: storeHealth(dir) });
+    const { kiosk } = await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder, settingsStore, face: o.face, log, storeHealth: storeHealth(dir), trustAnchors });
     kiosk.onClose(closeStore);
     if (o.qrSerial) kiosk.useSerialQr(o.qrSerial, o.qrBaud, log);
     return kiosk;
@@ -545,6 +606,7 @@ export async function kioskFor(o: KioskForOptions): Promise<Kiosk> {
     qrCamera: Boolean(o.face),
     storeHealth: storeHealth(dir),
     healthEveryMs: o.healthEveryMs,
+    trustAnchors,
   });
   kiosk.onClose(async () => {
     await reader.close();

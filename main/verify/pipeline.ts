@@ -362,6 +362,11 @@ export class VerificationPipeline {
     return { name: r.name, status: r.status(), emulated: r.emulated, ...(problem ? { problem: errorData(problem) } : {}) };
   }
 
+  /** New trust anchors (imported in Settings): the next read chains to them. */
+  setTrust(trust: TrustStore | undefined): void {
+    this.opts.trust = trust;
+  }
+
   /** The store's health as the kiosk last found it (undefined = fine); only a change is pushed. */
   setStoreProblem(problem: ApiError | undefined): void {
     if (this.state.storeProblem?.code === problem?.code) return;

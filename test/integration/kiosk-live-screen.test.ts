@@ -2,7 +2,10 @@
 // (kioskFor, PC/SC reader, store on disk), Debian's Chromium, pcscd with vpcd. Out of
 // service appears and clears by itself: pcscd not running (self-service says it is paused),
 // pcscd started (the welcome is back); the store's disk filling up (the desk's panel), space
-// freed (gone). The technical line goes to the log, the clerk's words to the screen.
+// freed (gone). The technical line goes to the log, the clerk's words to the screen. Then
+// trust anchors: a genuine card is amber until the operator imports the Vietnamese master
+// list in Settings (a file chosen in the page) and a CRL (from a USB stick); the same card
+// read again is green.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +16,10 @@ import { STRINGS } from '../../renderer/i18n.js';
 import { type Browsed, browse, contrastProblems, requireChromium, viewShot } from '../e2e/harness.js';
 import { type Fixture, startFixture, stopFixture } from './pcsc-fixture.js';
 import { runningPcscd } from './pcscd.js';
+import { buildMasterList, issueMasterListSigner, loadPki } from '../../drivers/emulator/test-pki.js';
+import { demoCard, packageRoot } from '../../main/paths.js';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { insert } from './pcsc-fixture.js';
 
 const vi = STRINGS.vi;
 const mnt = mkdtempSync(join(tmpdir(), 'idk-live-data-'));
@@ -21,6 +28,8 @@ let f: Fixture | undefined;
 let kiosk: Kiosk | undefined;
 let b: Browsed | undefined;
 const log: string[] = [];
+const usb = mkdtempSync(join(tmpdir(), 'idk-usb-'));
+const DEMO_PKI = join(packageRoot(), 'drivers/emulator/demo/pki');
 
 beforeAll(async () => {
   requireChromium();
@@ -32,7 +41,7 @@ beforeAll(async () => {
   } catch (e) {
     throw new Error(`this test mounts a small tmpfs and needs root (or CAP_SYS_ADMIN) and util-linux's mount: ${(e as Error).message}`, { cause: e });
   }
-  kiosk = await kioskFor({ dataDir: mnt, profile: 'self-service', watch: { pollMs: 300, retryMs: 200 }, healthEveryMs: 300, log: (l) => log.push(l) });
+  kiosk = await kioskFor({ dataDir: mnt, profile: 'self-service', watch: { pollMs: 300, retryMs: 200 }, healthEveryMs: 300, mediaRoots: [usb], log: (l) => log.push(l) });
   b = await browse(kiosk, { touch: true });
 }, 60_000);
 
@@ -81,5 +90,62 @@ describe('out of service on a live station', () => {
     rmSync(filler);
     await page.getByTestId('service-panel').waitFor({ state: 'detached', timeout: 10_000 });
     expect(log).toContain('store: back in service');
+  });
+
+  it('a master list imported in Settings turns the genuine live card green; a CRL comes from the USB stick', async () => {
+    const { page } = b!;
+    const vi = STRINGS.vi;
+    // The Vietnamese (test) CSCA in a master list signed by its Master List Signer, as published.
+    const pki = await loadPki(DEMO_PKI);
+    const ml = await buildMasterList(await issueMasterListSigner(pki.csca), [pki.csca.certificate]);
+    const mlFile = join(mkdtempSync(join(tmpdir(), 'idk-ml-')), 'VN_MasterList.ml');
+    writeFileSync(mlFile, ml);
+    mkdirSync(join(usb, 'VN'));
+    copyFileSync(join(DEMO_PKI, 'csca.crl'), join(usb, 'VN', 'csca.crl'));
+
+    await insert(f!, demoCard('cccd'));
+    const read = async (): Promise<void> => {
+      await expect.poll(() => page.evaluate(() => document.activeElement?.id), { timeout: 20_000 }).toBe('can');
+      await page.keyboard.type('012345');
+      await page.keyboard.press('Enter');
+      await page.getByTestId('result').waitFor({ timeout: 30_000 });
+    };
+    await read();
+    expect(await page.getByTestId('authenticity').getAttribute('data-level')).toBe('amber');
+    expect(await page.getByTestId('authenticity').textContent()).toContain(vi.reason['no-trust-anchor']);
+
+    await page.getByTestId('tab-settings').click();
+    await page.getByTestId('pin').fill('123456');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('trust-warnings').locator('li').first().getAttribute('data-code')).toBe('NO_ANCHORS');
+    await page.getByTestId('trust-file').setInputFiles(mlFile);
+    await page.getByTestId('trust-import').click();
+    await expect.poll(() => page.getByTestId('trust-totals').getAttribute('data-countries')).toBe('VN');
+    expect(await page.getByTestId('trust-totals').getAttribute('data-anchors')).toBe('1');
+    expect(await page.getByTestId('trust-anchors').textContent()).toContain('CSCA VN TEST');
+    // No CRL yet for VN: said so.
+    expect(await page.getByTestId('trust-warnings').textContent()).toContain(vi.trust.warning.NO_CRL('VN'));
+    // The same list again adds nothing: refused with the reason, nothing written twice.
+    await page.getByTestId('trust-import').click();
+    await expect.poll(() => page.getByTestId('toast').textContent()).toContain('không thêm gì mới');
+
+    await page.getByTestId('trust-media-search').click();
+    await page.locator('[data-testid=trust-media-import][data-name="csca.crl"]').click();
+    await expect.poll(() => page.getByTestId('trust-totals').getAttribute('data-crls')).toBe('1');
+    expect(await page.getByTestId('trust-crls').textContent()).toContain('CSCA VN TEST');
+    expect(await contrastProblems(page)).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 1400 });
+    await viewShot(page, 'live-4-settings-trust');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    // Kept in the station's trust folder, so a restart keeps them.
+    expect(readdirSync(join(mnt, 'trust')).sort()).toEqual(['VN_MasterList.ml', 'csca.crl']);
+
+    await page.getByTestId('tab-desk').click();
+    await page.getByTestId('next').click();
+    await read();
+    expect(await page.getByTestId('authenticity').getAttribute('data-level')).toBe('green');
+    expect(await page.getByTestId('authenticity').textContent()).toContain(vi.reason['all-valid']);
+    await viewShot(page, 'live-5-desk-green');
+    expect(existsSync(join(mnt, 'trust', 'csca.crl'))).toBe(true);
   });
 });

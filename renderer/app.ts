@@ -10,6 +10,7 @@ import { errorText, strings } from './i18n.js';
 import { selfServiceView, SelfService } from './self-service.js';
 import { settingsView } from './settings.js';
 import { statusView } from './status.js';
+import { playCue } from './sound.js';
 import { type AppContext, type View, freshResultUi, langButton } from './context.js';
 
 export class App implements AppContext {
@@ -30,6 +31,7 @@ export class App implements AppContext {
   qrSources: Set<QrSource>;
   resultUi = freshResultUi(undefined);
   private lastKey = '';
+  private lastResult: string | undefined;
 
   constructor(
     private readonly api: Api,
@@ -136,8 +138,19 @@ export class App implements AppContext {
     ]);
   }
 
+  /** The result whose decision was last announced by a tone. */
+  private cued: string | undefined;
+
   render(force = false): void {
     if (this.state.result?.id !== this.resultUi.id) this.resultUi = freshResultUi(this.state.result?.id);
+    const r = this.state.result;
+    if (r && this.state.phase === 'result' && r.id !== this.cued) {
+      this.cued = r.id;
+      if (this.settings.sound) playCue(r.decision);
+    }
+    // The next person starts at the top of the screen.
+    if (!r && this.lastResult) window.scrollTo(0, 0);
+    this.lastResult = r?.id;
     const selfService = this.settings.profile === 'self-service' && this.view === 'desk';
     if (selfService) this.selfService.onState();
     this.camera.sync(this.state.camera);

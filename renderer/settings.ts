@@ -45,6 +45,7 @@ export function settingsView(app: AppContext): HTMLElement {
   const profile = h('select', { id: 'profile', 'data-testid': 'profile-select' }, ...PROFILES.map((p) => h('option', { value: p, selected: p === s.profile }, t.profileNames[p])));
   const idle = h('input', { id: 'idle', type: 'number', min: 5, max: 600, value: s.idleSeconds });
   const station = h('input', { id: 'station', maxlength: 60, value: s.station });
+  const sound = h('input', { id: 'sound', type: 'checkbox', checked: s.sound, 'data-testid': 'sound' });
   const newPin = h('input', { id: 'new-pin', type: 'password', inputmode: 'numeric', autocomplete: 'new-password', pattern: '[0-9]{4,12}' });
   const saved = h('p', { role: 'status', 'data-testid': 'saved' }, app.notice ?? '');
   const cameraNote = h('p', { class: 'hint', role: 'status', 'data-testid': 'camera-note' });
@@ -63,6 +64,7 @@ export function settingsView(app: AppContext): HTMLElement {
               profile: profile.value as Profile,
               idleSeconds: Number(idle.value),
               station: station.value,
+              sound: sound.checked,
               ...(newPin.value ? { newPin: newPin.value } : {}),
             })
             .then((r) => {
@@ -76,6 +78,7 @@ export function settingsView(app: AppContext): HTMLElement {
       row(t.profile, 'profile', profile),
       row(t.idleSeconds, 'idle', idle),
       row(t.stationName, 'station', station),
+      h('div', { class: 'check-row' }, sound, h('label', { for: 'sound' }, t.soundSetting)),
       row(t.newPin, 'new-pin', newPin),
       row(t.cameraSetting, 'camera-select', camera),
       cameraNote,

@@ -165,6 +165,8 @@ export interface SettingsView {
   idleSeconds: number;
   /** Name shown on the status screen for this kiosk. */
   station: string;
+  /** Short tones for accept, review and reject (generated in the page). */
+  sound: boolean;
 }
 
 export interface StatusView {
@@ -215,7 +217,7 @@ export interface Requests {
   status: { params: Record<string, never>; result: StatusView };
   setLang: { params: { lang: Lang }; result: { settings: SettingsView } };
   unlockSettings: { params: { pin: string }; result: { session: string } };
-  updateSettings: { params: { session: string; profile?: Profile; idleSeconds?: number; station?: string; newPin?: string }; result: { settings: SettingsView } };
+  updateSettings: { params: { session: string; profile?: Profile; idleSeconds?: number; station?: string; sound?: boolean; newPin?: string }; result: { settings: SettingsView } };
   lockSettings: { params: { session: string }; result: { locked: true } };
   /** Behind the PIN: forward to this ingest server (enrolling with the token when not yet enrolled there). */
   setSyncServer: { params: { session: string; url: string; token?: string }; result: { server: string } };

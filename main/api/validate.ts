@@ -103,7 +103,7 @@ const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   unlockSettings: obj({ pin: str(/^\d{4,12}$/, 12) }),
   updateSettings: obj(
     { session },
-    { profile: oneOf(PROFILES), idleSeconds: int(5, 600), station: str(/^\P{Cc}{1,60}$/u, 60), newPin: str(/^\d{4,12}$/, 12) },
+    { profile: oneOf(PROFILES), idleSeconds: int(5, 600), station: str(/^\P{Cc}{1,60}$/u, 60), sound: bool, newPin: str(/^\d{4,12}$/, 12) },
   ),
   lockSettings: obj({ session }),
   // The scheme is checked by syncUrlFor, whose BAD_SYNC_URL tells the operator what is wrong.

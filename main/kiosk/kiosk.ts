@@ -113,7 +113,7 @@ export class Kiosk implements ApiHost, QrSink {
     this.log = opts.log ?? ((l) => process.stderr.write(`idkiosk: ${l}\n`));
     // Saved settings over the defaults; what the command line says for this run over both.
     const saved = opts.settingsStore?.load() ?? { settings: {} };
-    this.settings = { lang: 'vi', profile: 'airport', idleSeconds: 60, station: 'idkiosk', ...saved.settings, ...opts.settings };
+    this.settings = { lang: 'vi', profile: 'airport', idleSeconds: 60, station: 'idkiosk', sound: true, ...saved.settings, ...opts.settings };
     const salt = randomBytes(16);
     this.pin = saved.pin ?? { salt, hash: hashPin(opts.pin ?? DEFAULT_PIN, salt) };
     this.camera = new CameraFeed({ firstFrameMs: opts.face?.firstFrameMs ?? DEFAULT_FIRST_FRAME_MS });

@@ -40,7 +40,11 @@ export function storeRecorder(store: LocalStore, who: Who = {}): Recorder & Stor
       const rows = stmt(store, 'SELECT at FROM events WHERE at >= ? ORDER BY at').all(since) as Array<{ at: number }>;
       const perHour = new Map<string, number>();
       for (const { at } of rows) {
-        const hour = new Date(at - (at % 3600_000)).toISOString();
+        // The start of the hour on this machine's clock (Asia/Ho_Chi_Minh in the field), as an instant:
+        // the screen labels it in local time, and a zone with a half-hour offset still gets its own hours.
+        const start = new Date(at);
+        start.setMinutes(0, 0, 0);
+        const hour = start.toISOString();
         perHour.set(hour, (perHour.get(hour) ?? 0) + 1);
       }
       return {

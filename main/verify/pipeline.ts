@@ -395,6 +395,12 @@ export class VerificationPipeline {
   private onReaderChange(): void {
     const reader = this.readerView();
     if (reader.status !== 'card') {
+      // Lifted after the result was confirmed: the person has left with their card, so their data goes too.
+      if (this.state.phase === 'confirmed') {
+        this.set({ reader });
+        this.clear();
+        return;
+      }
       // Removal: an ongoing read fails on its own (CARD_REMOVED); a waiting prompt goes back to idle.
       this.set({ reader, ...(this.state.phase === 'need-key' ? { phase: 'idle' as const, keyError: undefined } : {}) });
       return;

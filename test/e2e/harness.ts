@@ -82,6 +82,10 @@ export interface RigOptions {
   trust?: TrustStore;
   /** Chromium's camera: a Y4M/MJPEG file played as a fake device, or 'none' (permission granted, no device). */
   camera?: string | 'none';
+  /** The page's time zone (default the machine's). */
+  timezoneId?: string;
+  /** Script run in the page before its own (e.g. to watch WebAudio). */
+  initScript?: () => void;
 }
 
 /** Chromium switches for a camera: a file as the fake device, or no device at all; the permission prompt answered yes. */
@@ -97,7 +101,7 @@ export function requireChromium(): void {
   }
 }
 
-export async function launch(touch = false, camera?: string | 'none'): Promise<{ context: BrowserContext; page: Page }> {
+export async function launch(touch = false, camera?: string | 'none', timezoneId?: string): Promise<{ context: BrowserContext; page: Page }> {
   requireChromium();
   const context = await chromium.launchPersistentContext(tempDir('idk-chromium-'), {
     executablePath: CHROMIUM,
@@ -106,6 +110,7 @@ export async function launch(touch = false, camera?: string | 'none'): Promise<{
     viewport: { width: 1280, height: 900 },
     hasTouch: touch,
     locale: 'vi-VN',
+    ...(timezoneId ? { timezoneId } : {}),
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page };
@@ -118,7 +123,7 @@ export async function rig(o: RigOptions): Promise<Rig> {
   const face = o.face ? { ...(o.face === true ? {} : o.face), worker: new FaceWorker() } : undefined;
   const kiosk = new Kiosk({ reader, mode: 'demo', keySources: o.autoKey ? [demoCanSource(o.card)] : [], settings: o.settings, pin: o.pin, recorder, store: recorder, face, trust: o.trust, qrCamera: o.qrCamera });
   if (store) kiosk.onClose(() => store.close());
-  const b = await browse(kiosk, { touch: o.touch, camera: o.camera });
+  const b = await browse(kiosk, { touch: o.touch, camera: o.camera, timezoneId: o.timezoneId, initScript: o.initScript });
   return { kiosk, reader, store, ...b };
 }
 
@@ -131,10 +136,11 @@ export interface Browsed {
 }
 
 /** Any kiosk (e.g. one built by kioskFor on a PC/SC reader) behind the headless host, opened in Chromium. */
-export async function browse(kiosk: Kiosk, o: { touch?: boolean; camera?: string | 'none' } = {}): Promise<Browsed> {
+export async function browse(kiosk: Kiosk, o: { touch?: boolean; camera?: string | 'none'; timezoneId?: string; initScript?: () => void } = {}): Promise<Browsed> {
   const js = compileRenderer();
   const host = await startHost(kiosk, { roots: { static: join(packageRoot(), 'renderer'), js } });
-  const { context, page } = await launch(o.touch, o.camera);
+  const { context, page } = await launch(o.touch, o.camera, o.timezoneId);
+  if (o.initScript) await page.addInitScript(o.initScript);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));

@@ -70,7 +70,8 @@ export function langButton(app: AppContext): HTMLElement {
       type: 'button',
       class: 'lang',
       'data-testid': 'lang',
-      'aria-label': t.switchLangLabel,
+      // The name starts with the words on the button (WCAG 2.5.3, label in name), then says what it does.
+      'aria-label': `${t.switchLang} — ${t.switchLangLabel}`,
       lang: app.settings.lang === 'vi' ? 'en' : 'vi',
       onclick: () => void app.call('setLang', { lang: app.settings.lang === 'vi' ? 'en' : 'vi' }),
     },

@@ -8,7 +8,7 @@ import type { CardImage } from '../../drivers/emulator/card-image.js';
 import { exportEvents } from '../../offline-cache/outbox.js';
 import { STRINGS } from '../../renderer/i18n.js';
 import { loadDemo } from '../helpers/cards.js';
-import { type Rig, contrastProblems, inViewport, rig, viewShot } from './harness.js';
+import { type Rig, axeProblems, contrastProblems, inViewport, rig, viewShot } from './harness.js';
 
 /** One letter of DG13 changed after the issuer signed it: still parses, no longer hashes. */
 function forged(card: CardImage): CardImage {
@@ -54,6 +54,7 @@ describe('desk at 1280x800, residence profile', () => {
     expect(await inViewport(page, 'record-refusal')).toBe(true);
     expect(await focusedTestId(r)).toBe('record-refusal');
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     // Scrolled down to the facts, the decision still stands in view.
     await page.mouse.wheel(0, 2000);
     await expect.poll(() => inViewport(page, 'decision')).toBe(true);
@@ -91,6 +92,7 @@ describe('desk at 1280x800, residence profile', () => {
     // The typed reason survived the redraw the error caused.
     expect(await page.getByTestId('override-reason').inputValue()).toBe('Chip hỏng, đã đối chiếu hộ chiếu');
     await page.getByTestId('override-pin').fill('123456');
+    expect(await axeProblems(page)).toEqual([]);
     await viewShot(page, 'decision-desk-3-override-form');
     await page.getByTestId('override-submit').click();
     await expect.poll(() => page.getByTestId('record').getAttribute('data-status')).toBe('stored');
@@ -125,6 +127,7 @@ describe('desk at 1280x800, a genuine card without its trust anchor', () => {
     await page.keyboard.press('Enter');
     expect(await page.getByTestId('checks-error').textContent()).toBe(vi.checksMissing);
     expect(kiosk.state.result!.record.status).toBe('not-available');
+    expect(await axeProblems(page)).toEqual([]);
     await viewShot(page, 'decision-desk-5-review-needs-check');
     await page.getByTestId('check-CARD_BY_EYE').check();
     await page.getByTestId('confirm').focus();
@@ -159,6 +162,7 @@ describe('self-service portrait kiosk at 1080x1920', () => {
     expect(await inViewport(page, 'ask-staff')).toBe(true);
     expect(await inViewport(page, 'cancel')).toBe(true);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await viewShot(page, 'decision-kiosk-2-see-staff');
 
     await page.getByTestId('staff-pin').fill('123456');
@@ -166,6 +170,7 @@ describe('self-service portrait kiosk at 1080x1920', () => {
     await page.getByTestId('staff-panel').waitFor();
     expect(await page.getByTestId('decision').getAttribute('data-decision')).toBe('reject');
     expect(await inViewport(page, 'record-refusal')).toBe(true);
+    expect(await axeProblems(page)).toEqual([]);
     await viewShot(page, 'decision-kiosk-3-staff');
     await page.getByTestId('record-refusal').tap();
     await page.getByTestId('done').waitFor();

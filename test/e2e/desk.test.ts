@@ -10,7 +10,7 @@ import { STRINGS, vnDate } from '../../renderer/i18n.js';
 import { decodeDocument, type ReadReport } from '../../main/verify/report.js';
 import { authenticityView } from '../../main/verify/pipeline.js';
 import { loadDemo } from '../helpers/cards.js';
-import { type Rig, contrastProblems, rig, shot, unlabelled } from './harness.js';
+import { type Rig, axeProblems, contrastProblems, rig, shot, unlabelled } from './harness.js';
 import { queueCounts } from '../../offline-cache/outbox.js';
 
 let card: CardImage;
@@ -36,6 +36,7 @@ describe('desk view', () => {
     await expect.poll(() => page.getByTestId('phase').textContent()).toBe(vi.phase.idle);
     expect(await unlabelled(page)).toEqual([]);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await shot(page, 'desk-1-idle');
 
     await page.getByTestId('demo-place').click();
@@ -49,6 +50,7 @@ describe('desk view', () => {
     await shot(page, 'desk-2-wrong-can');
     expect(await unlabelled(page)).toEqual([]);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
 
     // Watch the bar from inside the page: every value it shows, in order.
     await page.evaluate(() => {
@@ -94,6 +96,7 @@ describe('desk view', () => {
     expect(await page.getByTestId('airport-panel').textContent()).toContain(vn.fullName);
     expect(await unlabelled(page)).toEqual([]);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await shot(page, 'desk-4-result');
 
     // No trust store here: the decision is review, in view at the top. The clerk ticks what they
@@ -152,6 +155,7 @@ describe('desk view', () => {
     expect(await page.getByTestId('devices').textContent()).toContain(r.reader.name);
     expect(await unlabelled(page)).toEqual([]);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await shot(page, 'status');
 
     await page.getByTestId('tab-settings').click();
@@ -165,6 +169,7 @@ describe('desk view', () => {
     await expect.poll(() => page.getByTestId('saved').textContent()).toBe(STRINGS.vi.saved);
     expect(r.kiosk.currentSettings.profile).toBe('residence');
     expect(await unlabelled(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await shot(page, 'settings');
 
     // The residence profile prefills the declaration form from the chip.

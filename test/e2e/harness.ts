@@ -2,7 +2,8 @@
 // kiosk with the software chip behind the real headless host, and Debian's Chromium
 // driven by playwright-core with a fresh profile. A missing Chromium fails the test with
 // the package to install; nothing is skipped.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
 import ts from 'typescript';
@@ -242,4 +243,24 @@ export async function viewShot(page: Page, name: string): Promise<void> {
 export async function confirmOnDesk(page: Page): Promise<void> {
   if ((await page.getByTestId('decision').getAttribute('data-decision')) === 'review') await page.getByTestId('check-FACE_BY_EYE').check();
   await page.getByTestId('confirm').click();
+}
+
+let axeSource: string | undefined;
+
+/**
+ * axe-core's serious and critical violations on the page as it is now ("rule: element …").
+ * The engine is evaluated through the debugging protocol, so the page's CSP (no inline
+ * script) stays as shipped; nothing is added to the package.
+ */
+export async function axeProblems(page: Page): Promise<string[]> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  const loaded = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe === 'object');
+  if (!loaded) await page.evaluate(`${axeSource}\n;void 0`);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: Array<{ id: string; impact?: string | null; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${JSON.stringify(n.target)}`));
+  });
 }

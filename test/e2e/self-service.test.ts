@@ -5,7 +5,7 @@ import { parseDg13 } from '../../drivers/emrtd/dg13.js';
 import type { CardImage } from '../../drivers/emulator/card-image.js';
 import { STRINGS } from '../../renderer/i18n.js';
 import { loadDemo } from '../helpers/cards.js';
-import { type Rig, contrastProblems, rig, shot, unlabelled } from './harness.js';
+import { type Rig, axeProblems, contrastProblems, rig, shot, unlabelled } from './harness.js';
 
 const IDLE_SECONDS = 5;
 let card: CardImage;
@@ -29,6 +29,7 @@ describe('self-service view', () => {
     expect(await page.getByRole('heading', { level: 2 }).textContent()).toBe(vi.ssStep1);
     expect(await unlabelled(page)).toEqual([]);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await shot(page, 'self-service-1-welcome');
 
     await page.getByTestId('demo-place').tap();
@@ -51,6 +52,7 @@ describe('self-service view', () => {
     const done = (await page.getByTestId('cancel').boundingBox())!;
     expect(done.height).toBeGreaterThanOrEqual(64);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await shot(page, 'self-service-3-result');
 
     // Walk away: nothing of this person may remain once the time-out passes.

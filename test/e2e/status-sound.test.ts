@@ -7,7 +7,7 @@ import type { CardImage } from '../../drivers/emulator/card-image.js';
 import { CUES } from '../../renderer/sound.js';
 import { STRINGS } from '../../renderer/i18n.js';
 import { loadDemo } from '../helpers/cards.js';
-import { type Rig, contrastProblems, rig, viewShot } from './harness.js';
+import { type Rig, axeProblems, contrastProblems, rig, viewShot } from './harness.js';
 
 const vi = STRINGS.vi;
 
@@ -86,12 +86,15 @@ describe('tones, clear on lift, status', () => {
     const labels = await page.locator('main dt, main h2, main h3').allTextContents();
     expect(new Set(labels).size).toBe(labels.length);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await viewShot(page, 'status-local-hours');
   });
 
   it('with the sound setting off, the next decision is silent', async () => {
     const { page, reader } = r;
     await page.getByTestId('tab-settings').click();
+    await page.getByTestId('pin').waitFor();
+    expect(await axeProblems(page)).toEqual([]);
     await page.getByTestId('pin').fill('123456');
     await page.keyboard.press('Enter');
     await page.getByTestId('sound').uncheck();

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Kiosk, kioskFor } from '../../main/kiosk/kiosk.js';
 import { STRINGS } from '../../renderer/i18n.js';
-import { type Browsed, browse, contrastProblems, requireChromium, viewShot } from '../e2e/harness.js';
+import { type Browsed, browse, axeProblems, contrastProblems, requireChromium, viewShot } from '../e2e/harness.js';
 import { type Fixture, startFixture, stopFixture } from './pcsc-fixture.js';
 import { runningPcscd } from './pcscd.js';
 import { buildMasterList, issueMasterListSigner, loadPki } from '../../drivers/emulator/test-pki.js';
@@ -61,6 +61,7 @@ describe('out of service on a live station', () => {
     expect(await page.getByTestId('welcome').count()).toBe(0);
     expect(await page.locator('body').textContent()).not.toContain(vi.ssStep1);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await viewShot(page, 'live-1-kiosk-out-of-service');
     expect(log.some((l) => l.startsWith('reader: out of service (PCSCD_NOT_RUNNING)'))).toBe(true);
 
@@ -85,6 +86,7 @@ describe('out of service on a live station', () => {
     await expect.poll(() => page.getByTestId('service-panel').getAttribute('data-codes'), { timeout: 10_000 }).toBe('STORE_FULL');
     expect(await page.getByTestId('service-panel').textContent()).toContain(vi.errors.STORE_FULL!);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await viewShot(page, 'live-3-desk-store-full');
     expect(log.some((l) => l.startsWith(`store: out of service: data folder ${mnt}:`))).toBe(true);
     rmSync(filler);
@@ -134,6 +136,7 @@ describe('out of service on a live station', () => {
     await expect.poll(() => page.getByTestId('trust-totals').getAttribute('data-crls')).toBe('1');
     expect(await page.getByTestId('trust-crls').textContent()).toContain('CSCA VN TEST');
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await page.setViewportSize({ width: 1280, height: 1400 });
     await viewShot(page, 'live-4-settings-trust');
     await page.setViewportSize({ width: 1280, height: 800 });

@@ -10,6 +10,7 @@ import { errorText, strings } from './i18n.js';
 import { selfServiceView, SelfService } from './self-service.js';
 import { settingsView } from './settings.js';
 import { statusView } from './status.js';
+import { historyView } from './history-view.js';
 import { playCue } from './sound.js';
 import { type AppContext, type View, freshResultUi, langButton } from './context.js';
 
@@ -166,7 +167,15 @@ export class App implements AppContext {
     const t = strings(lang);
     document.title = `${t.appTitle} — ${t.profileNames[this.settings.profile]}`;
     this.focusAfterRender = undefined;
-    const body = selfService ? selfServiceView(this) : this.view === 'status' ? statusView(this) : this.view === 'settings' ? settingsView(this) : deskView(this);
+    const body = selfService
+      ? selfServiceView(this)
+      : this.view === 'status'
+        ? statusView(this)
+        : this.view === 'settings'
+          ? settingsView(this)
+          : this.view === 'history'
+            ? historyView(this)
+            : deskView(this);
     replace(
       this.root,
       selfService ? null : this.header(),
@@ -189,7 +198,7 @@ export class App implements AppContext {
       'header',
       { class: 'top' },
       h('h1', {}, t.appTitle, h('span', { class: 'profile-name', 'data-testid': 'profile' }, ` — ${t.profileNames[this.settings.profile]}`)),
-      h('nav', { role: 'tablist', 'aria-label': t.appTitle }, tab('desk', t.tabDesk), tab('status', t.tabStatus), tab('settings', t.tabSettings)),
+      h('nav', { role: 'tablist', 'aria-label': t.appTitle }, tab('desk', t.tabDesk), tab('status', t.tabStatus), tab('history', t.tabHistory), tab('settings', t.tabSettings)),
       langButton(this),
     );
   }

@@ -6,7 +6,7 @@ import type { Camera } from './camera.js';
 import { h } from './dom.js';
 import { strings } from './i18n.js';
 
-export type View = 'desk' | 'status' | 'settings';
+export type View = 'desk' | 'status' | 'history' | 'settings';
 
 /** The self-service keypad's memory: the digits typed so far, and the wipe that ends a visit. */
 export interface SelfServicePad {

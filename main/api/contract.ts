@@ -188,6 +188,14 @@ export interface TrustSummaryView {
   warnings: Array<{ code: 'NO_ANCHORS' | 'ANCHOR_EXPIRED' | 'ANCHOR_EXPIRING' | 'NO_CRL' | 'CRL_STALE'; about?: string }>;
 }
 
+/** Today's verifications as staff see them: masked, newest first, only what the store still keeps. */
+export interface HistoryView {
+  rows: Array<{ id: string; at: string; outcome: StoredOutcome; override: boolean; /** Initials only. */ name: string; /** Last four characters only. */ number: string; reader: string }>;
+  /** The earliest instant listed: today's midnight, or later when the retention period is shorter. */
+  since: string;
+  retentionDays: number;
+}
+
 export interface MediaFileView {
   path: string;
   name: string;
@@ -232,6 +240,8 @@ export interface Requests {
   trustMedia: { params: { session: string }; result: { files: MediaFileView[] } };
   /** Behind the PIN: import one file trustMedia listed. */
   importTrustMedia: { params: { session: string; path: string }; result: { summary: TrustSummaryView } };
+  /** Behind the PIN: today's verifications, masked; `last` keeps those whose ID number ends with these digits. */
+  history: { params: { session: string; last?: string }; result: HistoryView };
   /** Demo mode only: the software chip enters or leaves the reader's field. */
   demoCard: { params: { present: boolean }; result: { state: KioskState } };
   /** The text of a scanned QR code (keyboard-wedge scanner seen by the page, camera, typed); bad text is a QR_* error. */

@@ -109,6 +109,7 @@ const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   // The scheme is checked by syncUrlFor, whose BAD_SYNC_URL tells the operator what is wrong.
   setSyncServer: obj({ session, url: str(/^\S{1,308}$/, 308) }, { token: str(/^\S{1,200}$/, 200) }),
   trustSummary: obj({ session }),
+  history: obj({ session }, { last: str(/^\d{1,12}$/, 12) }),
   // A piece of base64 well under the WebSocket frame limit (512 KiB); the kiosk caps the whole file.
   importTrust: obj({ session, name: str(/^[^/\\\p{Cc}]{1,120}$/u, 120), data: str(/^[A-Za-z0-9+/]*={0,2}$/, MAX_TRUST_PIECE), done: bool }, { append: bool }),
   trustMedia: obj({ session }),

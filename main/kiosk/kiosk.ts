@@ -396,6 +396,17 @@ export class Kiosk implements ApiHost, QrSink {
         this.sessions.delete(session);
         return { locked: true };
       },
+      history: async ({ session, last }) => {
+        this.checkSession(session);
+        const h = this.opts.store?.history;
+        if (!h) {
+          throw new IdkError('HISTORY_NOT_AVAILABLE', {
+            vi: 'Ki-ốt này không có kho lưu trữ cục bộ nên không có lịch sử.',
+            en: 'This kiosk has no local store, so there is no history.',
+          });
+        }
+        return h.call(this.opts.store, last ? { last } : {});
+      },
       trustSummary: async ({ session }) => {
         this.checkSession(session);
         return this.anchors().summary();
@@ -566,6 +577,7 @@ export async function kioskFor(o: KioskForOptions): Promise<Kiosk> {
   // Each confirmed verification is committed locally first, then the sender is woken for it.
   const recorder: Recorder & StoreStatus = {
     status: async () => ({ ...(await stored.status()), server: sync?.url ?? null }),
+    history: (q) => stored.history!(q),
     async record(v) {
       const r = await stored.record(v);
       sync?.notify();

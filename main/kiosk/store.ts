@@ -6,6 +6,7 @@ import type { StatusView } from '../api/contract.js';
 import type { StoreStatus } from './parts.js';
 import { type Who, verificationEvent } from '../verify/event.js';
 import type { Recorder } from '../verify/pipeline.js';
+import { todaysHistory } from './history.js';
 
 /** A sync that succeeded this recently means the link is good; older means weak; none means down. */
 const GOOD_MS = 10 * 60_000;
@@ -32,6 +33,7 @@ export function storeRecorder(store: LocalStore, who: Who = {}): Recorder & Stor
       const ev = recordVerification(store, verificationEvent(v, who));
       return { eventId: ev.id };
     },
+    history: (o) => todaysHistory(store, o),
     async status(): Promise<Extract<StatusView['store'], { available: true }>> {
       const counts = queueCounts(store);
       const lastOk = getMeta(store, 'last_sync_ok');

@@ -3,6 +3,7 @@
 // reason that both reach the signed event, a review needs what the clerk checked. The
 // banner and the primary action are inside the viewport at the desk's 1280x800 and the
 // portrait kiosk's 1080x1920, focus is on the primary action and Enter does it.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CardImage } from '../../drivers/emulator/card-image.js';
 import { exportEvents } from '../../offline-cache/outbox.js';
@@ -105,6 +106,44 @@ describe('desk at 1280x800, residence profile', () => {
     await viewShot(page, 'decision-desk-4-overridden');
   });
 
+
+  it("today's history behind the PIN: masked rows, search by the last digits, CSV of what is shown", async () => {
+    const { page } = r;
+    await page.getByTestId('tab-history').click();
+    await page.getByTestId('pin').fill('123456');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('history-count').getAttribute('data-count')).toBe('2');
+    const rows = await page.locator('[data-testid=history-table] tbody tr').allTextContents();
+    // Newest first: the exception, then the refusal; initials and the last four digits only.
+    expect(rows[0]).toContain(vi.history.overridden);
+    expect(rows[1]).toContain(vi.history.outcomes.rejected);
+    expect(rows.every((t) => t.includes('L. T. M.') && t.includes('********2345') && t.includes(r.reader.name))).toBe(true);
+    const text = (await page.locator('body').textContent())!;
+    expect(text).not.toContain('Lê Thị Mẫu');
+    expect(text).not.toContain('000190012345');
+    expect(await axeProblems(page)).toEqual([]);
+    await viewShot(page, 'history-1-today');
+
+    await page.getByTestId('history-last').fill('9999');
+    await page.getByTestId('history-search').click();
+    await expect.poll(() => page.getByTestId('history-count').getAttribute('data-count')).toBe('0');
+    await page.getByTestId('history-last').fill('12345');
+    await page.getByTestId('history-search').click();
+    await expect.poll(() => page.getByTestId('history-count').getAttribute('data-count')).toBe('2');
+    // Our own message for a bad search, not the browser's.
+    await page.getByTestId('history-last').fill('12a');
+    await page.getByTestId('history-search').click();
+    expect(await page.locator('#history-invalid').textContent()).toBe(vi.history.searchInvalid);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('history-csv').click()]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    const lines = csv.replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(lines[0]).toBe(['Giờ', 'Kết luận', 'Họ tên', 'Số giấy tờ', 'Đầu đọc'].map((x) => `"${x}"`).join(','));
+    expect(lines).toHaveLength(3);
+    expect(csv).toContain('"********2345"');
+    expect(csv).not.toContain('Lê Thị Mẫu');
+    await page.getByTestId('tab-desk').click();
+  });
 });
 
 describe('desk at 1280x800, a genuine card without its trust anchor', () => {

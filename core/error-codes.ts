@@ -144,6 +144,7 @@ export const ERROR_CODES = {
   SETTINGS_NOT_SAVED: c('kiosk', 'Settings could not be written to disk; the old ones stay.'),
   STALE_RESULT: c('kiosk', 'An action names a result no longer on screen.'),
   HISTORY_NOT_AVAILABLE: c('kiosk', 'This kiosk has no local store, so there is no history to show.'),
+  MRZ_OCR_FAILED: c('kiosk', 'The camera MRZ reader (tesseract.js) could not start; the MRZ can still be typed.'),
   REVIEW_CHECK_REQUIRED: c('kiosk', 'A result to review was confirmed without saying what the clerk checked.'),
   OVERRIDE_NOT_ALLOWED: c('kiosk', 'An override was asked for a result that is not a reject, or is already recorded.'),
   OVERRIDE_REASON_REQUIRED: c('kiosk', 'An override came without a usable one-line reason.'),

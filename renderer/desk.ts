@@ -146,7 +146,18 @@ export function keyForm(app: AppContext): HTMLElement {
     toggle,
     h('button', { type: 'submit', class: 'primary', 'data-testid': 'open-chip' }, t.openChip),
   );
-  app.focusAfterRender = can;
+  // The passport's (or the CCCD back's) code lines read by the camera instead of typed: a valid MRZ opens the chip.
+  const scanning = app.state.camera?.purpose === 'mrz';
+  const scan = h('button', { type: 'button', class: 'secondary', 'data-testid': 'scan-mrz', hidden: !scanning, onclick: () => void app.call('scanMrz', { on: !scanning }) }, scanning ? t.scanMrzStop : t.scanMrz);
+  mrzBox.append(scan);
+  if (scanning) {
+    mrz = true;
+    mrzBox.hidden = false;
+    canBox.hidden = true;
+    toggle.textContent = t.canToggle;
+  }
+  toggle.addEventListener('click', () => (scan.hidden = !mrz));
+  app.focusAfterRender = scanning ? scan : can;
   return form;
 }
 
@@ -231,12 +242,13 @@ export function deskView(app: AppContext): HTMLElement {
     servicePanel(app),
     readerPanel(app),
     h('p', { class: 'phase', 'aria-live': 'polite', 'data-testid': 'phase', 'data-phase': s.phase }, t.phase[s.phase]),
-    s.phase === 'need-key' ? keyForm(app) : null,
+    // The key form beside the camera that can read the key instead (the card's QR, a passport's code lines).
+    s.phase === 'need-key'
+      ? h('div', { class: 'key-row' }, keyForm(app), s.camera?.purpose === 'qr' || s.camera?.purpose === 'mrz' ? app.camera.panel(lang, s.camera) : null)
+      : null,
     s.phase === 'idle' && s.qrWaiting ? h('p', { class: 'hint', role: 'status', 'data-testid': 'qr-waiting' }, t.qr.waiting) : null,
     // Nothing to type in before the card: a scanner's QR (with its Vietnamese letters) needs a field to land in.
     s.phase === 'idle' && !s.result ? wedgeSink(app) : null,
-    // The card's QR code held up to the camera opens the chip too, no typing.
-    s.phase === 'need-key' && s.camera?.purpose === 'qr' ? app.camera.panel(lang, s.camera) : null,
     // A scanned QR that was no use (the key form shows its own): said wherever the clerk is.
     s.phase !== 'need-key' && s.keyError ? h('p', { class: 'error', role: 'alert', 'data-testid': 'key-error' }, errorText(s.keyError, lang)) : null,
     s.phase === 'reading' || s.phase === 'checking' ? progressBar(s, lang) : null,

@@ -20,7 +20,7 @@ const vi = {
   removeDemo: 'Nhấc thẻ ra',
   phase: {
     idle: 'Đặt thẻ CCCD hoặc hộ chiếu lên đầu đọc.',
-    'need-key': 'Nhập 6 số cuối của số CCCD để đọc thẻ.',
+    'need-key': 'Nhập 6 số cuối của số CCCD (hoặc thông tin hộ chiếu) để đọc thẻ.',
     reading: 'Đang đọc chip — giữ yên thẻ trên đầu đọc.',
     checking: 'Đang kiểm tra tính xác thực…',
     face: 'Đối chiếu khuôn mặt: người xuất trình thẻ nhìn vào camera.',
@@ -53,6 +53,9 @@ const vi = {
   cameraLive: 'Camera trực tiếp',
   cameraLookHint: 'Hãy nhìn thẳng vào camera, khuôn mặt nằm trong khung bầu dục.',
   cameraQrHint: 'Hoặc đưa mã QR trên mặt trước thẻ vào khung vuông của camera.',
+  cameraMrzHint: 'Đưa dòng mã ở cuối trang hộ chiếu (hoặc mặt sau thẻ CCCD) vào khung dài của camera.',
+  scanMrz: 'Đọc dòng mã bằng camera',
+  scanMrzStop: 'Thôi đọc bằng camera',
   cameraProblem: {
     CAMERA_NONE: 'Không tìm thấy camera: hãy cắm camera hoặc chọn camera khác trong Cài đặt. Nhân viên đối chiếu khuôn mặt bằng mắt.',
     CAMERA_DENIED: 'Không được phép dùng camera: hãy cho phép camera cho ứng dụng này. Nhân viên đối chiếu khuôn mặt bằng mắt.',
@@ -317,7 +320,7 @@ const en: Strings = {
   removeDemo: 'Remove card',
   phase: {
     idle: 'Place the ID card or passport on the reader.',
-    'need-key': 'Enter the last 6 digits of the ID number to read the card.',
+    'need-key': 'Enter the last 6 digits of the ID number (or the passport data) to read the card.',
     reading: 'Reading the chip — keep the card still on the reader.',
     checking: 'Checking authenticity…',
     face: 'Face check: the card holder looks at the camera.',
@@ -350,6 +353,9 @@ const en: Strings = {
   cameraLive: 'Live camera',
   cameraLookHint: 'Look straight at the camera with your face inside the oval.',
   cameraQrHint: 'Or show the QR code on the front of the card inside the camera square.',
+  cameraMrzHint: 'Hold the code lines at the bottom of the passport page (or the back of the ID card) inside the long frame.',
+  scanMrz: 'Read the code lines with the camera',
+  scanMrzStop: 'Stop reading with the camera',
   cameraProblem: {
     CAMERA_NONE: 'No camera found: plug one in or choose another in Settings. Staff compare the face by eye.',
     CAMERA_DENIED: 'Camera permission denied: allow the camera for this application. Staff compare the face by eye.',

@@ -152,7 +152,7 @@ export interface KioskState {
   storeProblem?: ApiError;
 }
 
-export type CameraPurpose = 'qr' | 'face';
+export type CameraPurpose = 'qr' | 'face' | 'mrz';
 export interface CameraWant {
   purpose: CameraPurpose;
   prompt?: { code: string; messages: { vi: string; en: string } };
@@ -246,6 +246,8 @@ export interface Requests {
   demoCard: { params: { present: boolean }; result: { state: KioskState } };
   /** The text of a scanned QR code (keyboard-wedge scanner seen by the page, camera, typed); bad text is a QR_* error. */
   qrText: { params: { text: string; source: QrSource }; result: { accepted: true } };
+  /** While a key is needed: read the MRZ (passport page, CCCD back) from the camera (`on`), or stop. A valid MRZ opens the chip. */
+  scanMrz: { params: { on: boolean }; result: { accepted: true } };
   /** One camera frame while `state.camera` is set; the next only after the reply (back-pressure), at most ~10 a second. */
   cameraFrame: { params: { purpose: CameraPurpose; jpeg: string /* base64, no data: prefix */; device?: string /* label, for the status screen */ }; result: { more: boolean } };
   /** The renderer could not open the camera (none, permission denied, busy): main stops waiting for frames. */

@@ -84,7 +84,7 @@ const accessKey: Check<Params<'accessKey'>> = (v, path) => {
 };
 
 const session = str(/^[A-Za-z0-9_-]{16,64}$/, 64);
-const cameraPurpose = oneOf(['qr', 'face'] as const);
+const cameraPurpose = oneOf(['qr', 'face', 'mrz'] as const);
 /** A 640x480 JPEG grab is 30-80 KB; twice that in base64 leaves room for a better camera (ws-server's maxPayload allows it). */
 export const MAX_FRAME_BASE64 = 400_000;
 /** One piece of a trust file upload (base64 characters). */
@@ -115,6 +115,7 @@ const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   trustMedia: obj({ session }),
   importTrustMedia: obj({ session, path: str(/^\/[^\p{Cc}]{1,1000}$/u, 1000) }),
   demoCard: obj({ present: bool }),
+  scanMrz: obj({ on: bool }),
   // Longer than any CCCD QR on purpose: the parser answers over-long text with QR_TOO_LONG, a clearer message than BAD_REQUEST.
   qrText: obj({ text: str(undefined, 4096), source: oneOf(['camera', 'wedge', 'serial', 'typed'] as const) }),
   cameraFrame: obj({ purpose: cameraPurpose, jpeg: str(/^[A-Za-z0-9+/]+={0,2}$/, MAX_FRAME_BASE64) }, { device: str(undefined, 120) }),

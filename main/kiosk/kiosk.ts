@@ -30,6 +30,8 @@ import { serialQrScanner } from './qr-serial.js';
 import type { QrDevice, QrSink, StoreHealth, StoreStatus } from './parts.js';
 import { type JpegQrDecoder, openQrDecoder } from './qr-scan.js';
 import { storeHealth } from './store-health.js';
+import { type MrzOcr, openMrzOcr, scanMrzFromCamera } from './mrz-ocr.js';
+import { parseMrzKey } from '../../drivers/emrtd/bac.js';
 import { TrustAnchors, stationTrustDir } from './trust-anchors.js';
 
 
@@ -173,6 +175,19 @@ export class Kiosk implements ApiHost, QrSink {
     this.cameraWant = undefined;
     if (!purpose) return;
     const release = this.camera.want(purpose);
+    if (purpose === 'mrz') {
+      const stop = new AbortController();
+      this.cameraWant = { purpose, release: () => (stop.abort(), release()) };
+      this.mrzOcr ??= this.openMrzOcr();
+      void scanMrzFromCamera(this.camera, stop.signal, this.mrzOcr, {
+        key: (k) => {
+          this.log(`mrz: read from the camera (${k.format}); opening the chip with it`);
+          this.pipeline.provideKey({ kind: 'mrz', key: parseMrzKey(`${k.documentNumber}:${k.dateOfBirth}:${k.dateOfExpiry}`) });
+        },
+        failed: (e) => this.pipeline.rejectQr(e),
+      });
+      return;
+    }
     if (purpose !== 'qr') {
       this.cameraWant = { purpose, release };
       return;
@@ -191,6 +206,15 @@ export class Kiosk implements ApiHost, QrSink {
       },
       hint: (prompt) => this.pipeline.cameraPrompt('qr', prompt),
     }, this.qrDecoder);
+  }
+
+  /** MRZ OCR (tesseract.js, its own thread), started with the first MRZ scan and stopped with the kiosk. */
+  private mrzOcr: MrzOcr | undefined;
+
+  private openMrzOcr(): MrzOcr {
+    const o = openMrzOcr();
+    this.onClose(() => o.close());
+    return o;
   }
 
   /** Camera QR decoding, on its own thread, started with the first scan and stopped with the kiosk. */
@@ -444,6 +468,10 @@ export class Kiosk implements ApiHost, QrSink {
         this.pipeline.setTrust(anchors.current);
         this.log(`trust: imported ${f.name} from removable media (${summary.anchors.length} CSCA, ${summary.crls.length} CRL loaded)`);
         return { summary };
+      },
+      scanMrz: async ({ on }) => {
+        this.pipeline.wantMrz(on);
+        return { accepted: true };
       },
       demoCard: async ({ present }) => {
         const r = this.opts.reader;

@@ -6,7 +6,8 @@
 // check digit holds (mrz-text.ts).
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { IdkError } from '../../core/errors.js';
+import { IdkError, isIdkError } from '../../core/errors.js';
+import type { CameraFeed } from '../verify/camera-feed.js';
 import { type MrzKey, mrzKeyFromText } from './mrz-text.js';
 
 export interface MrzOcr {
@@ -54,4 +55,33 @@ export function openMrzOcr(): MrzOcr {
       if (w) await (await w.catch(() => undefined))?.terminate();
     },
   };
+}
+
+/**
+ * Frames of the camera through the OCR, one at a time (newer frames replace older ones in the
+ * feed meanwhile), until a whole MRZ with good check digits is read or the scan is stopped.
+ */
+export async function scanMrzFromCamera(feed: CameraFeed, signal: AbortSignal, ocr: MrzOcr, on: { key(k: MrzKey): void; failed(e: unknown): void }): Promise<void> {
+  while (!signal.aborted) {
+    let jpeg: Uint8Array;
+    try {
+      jpeg = await feed.nextJpeg('mrz', signal);
+    } catch (e) {
+      // No frames yet (no screen open): keep waiting; anything else (no camera, aborted): stop.
+      if (isIdkError(e) && e.code === 'CAMERA_NO_FRAMES') continue;
+      return;
+    }
+    let key: MrzKey | undefined;
+    try {
+      key = await ocr.read(jpeg);
+    } catch (e) {
+      if (!signal.aborted) on.failed(e);
+      return;
+    }
+    if (signal.aborted) return;
+    if (key) {
+      on.key(key);
+      return;
+    }
+  }
 }

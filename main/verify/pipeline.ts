@@ -362,6 +362,13 @@ export class VerificationPipeline {
     return { name: r.name, status: r.status(), emulated: r.emulated, ...(problem ? { problem: errorData(problem) } : {}) };
   }
 
+  /** The camera reads the MRZ while the key prompt is up (on), or goes back to what it did (off). */
+  wantMrz(on: boolean): void {
+    if (this.state.phase !== 'need-key') return;
+    if (on) this.set({ camera: { purpose: 'mrz' } });
+    else if (this.state.camera?.purpose === 'mrz') this.set({ camera: undefined });
+  }
+
   /** New trust anchors (imported in Settings): the next read chains to them. */
   setTrust(trust: TrustStore | undefined): void {
     this.opts.trust = trust;
@@ -382,6 +389,8 @@ export class VerificationPipeline {
 
   private set(patch: Partial<KioskState>): void {
     const next = { ...this.state, ...patch, seq: this.state.seq + 1 };
+    // An MRZ scan belongs to the key prompt: it ends with it.
+    if (next.phase !== 'need-key' && next.camera?.purpose === 'mrz') next.camera = undefined;
     // The QR camera follows the phase: on while a key is needed, off otherwise (the face step has its own).
     if (this.opts.qrCamera) {
       if (next.phase === 'need-key' && !next.camera) next.camera = { purpose: 'qr' };

@@ -45,7 +45,7 @@ export interface VerificationInput {
  * the clerk typed when accepting against a `reject`, which needs the operator PIN; its
  * presence means the PIN was given. Free text typed by staff, never data read from the chip.
  */
-export interface StaffRecord {
+interface StaffRecord {
   checked?: string[];
   override?: string;
 }

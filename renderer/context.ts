@@ -24,7 +24,7 @@ export interface SelfServicePad {
 export const REVIEW_CHECKS_UI: readonly ReviewCheck[] = ['FACE_BY_EYE', 'CARD_BY_EYE', 'OTHER_DOCUMENT'];
 
 /** What the clerk has done on the result on screen (ticks, the override form), kept across re-renders and dropped with the result. */
-export interface ResultUi {
+interface ResultUi {
   id: string | undefined;
   checked: Set<ReviewCheck>;
   checksError: boolean;

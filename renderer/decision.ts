@@ -10,7 +10,7 @@ import { errorText, strings } from './i18n.js';
 const ICON = { accept: '✔', review: '?', reject: '✖' } as const;
 
 /** The one line under the decision: the strongest reason for it, in plain words. */
-export function decisionWhy(v: VerificationView, lang: Lang): string {
+function decisionWhy(v: VerificationView, lang: Lang): string {
   const t = strings(lang);
   const b = v.biometric.status;
   if (v.decision === 'accept') return t.why.accept;

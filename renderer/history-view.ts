@@ -24,7 +24,7 @@ function csvField(v: string): string {
   return `"${safe.replace(/"/g, '""')}"`;
 }
 
-export function historyCsv(view: HistoryView, app: AppContext): string {
+function historyCsv(view: HistoryView, app: AppContext): string {
   const t = strings(app.settings.lang).history;
   const lines = [[t.time, t.outcome, t.name, t.number, t.reader], ...view.rows.map((r) => [clock(r.at), r.override ? t.overridden : t.outcomes[r.outcome], r.name, r.number, r.reader])];
   // A byte-order mark so spreadsheet programs read the Vietnamese letters as UTF-8.

@@ -88,7 +88,7 @@ const cameraPurpose = oneOf(['qr', 'face', 'mrz'] as const);
 /** A 640x480 JPEG grab is 30-80 KB; twice that in base64 leaves room for a better camera (ws-server's maxPayload allows it). */
 export const MAX_FRAME_BASE64 = 400_000;
 /** One piece of a trust file upload (base64 characters). */
-export const MAX_TRUST_PIECE = 400_000;
+const MAX_TRUST_PIECE = 400_000;
 
 const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   hello: none,

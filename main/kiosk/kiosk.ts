@@ -27,9 +27,9 @@ import type { CameraPurpose } from '../api/contract.js';
 import type { QrScannerSource, QrSource } from '../api/contract.js';
 import { accessFromQr } from '../verify/qr-access.js';
 import { serialQrScanner } from './qr-serial.js';
-import type { QrDevice, QrSink, StoreHealth, StoreStatus } from './parts.js';
+import type { QrDevice, QrSink, StoreProbe, StoreStatus } from './parts.js';
 import { type JpegQrDecoder, openQrDecoder } from './qr-scan.js';
-import { storeHealth } from './store-health.js';
+import { storeProbe } from './store-probe.js';
 import { type MrzOcr, openMrzOcr, scanMrzFromCamera } from './mrz-ocr.js';
 import { parseMrzKey } from '../../drivers/emrtd/bac.js';
 import { TrustAnchors, stationTrustDir } from './trust-anchors.js';
@@ -61,8 +61,8 @@ export interface KioskOptions {
   /** The station's trust anchors, imported on the Settings screen; the pipeline uses their store. */
   trustAnchors?: TrustAnchors;
   /** Whether the store can take records; polled, and the screen goes out of service while it fails. */
-  storeHealth?: StoreHealth;
-  /** How often storeHealth is asked, ms (default 5 s). */
+  storeProbe?: StoreProbe;
+  /** How often storeProbe is asked, ms (default 5 s). */
   healthEveryMs?: number;
 }
 
@@ -150,7 +150,7 @@ export class Kiosk implements ApiHost, QrSink {
     };
     this.pipeline.onState(onReader);
     onReader(this.pipeline.current);
-    const health = this.opts.storeHealth;
+    const health = this.opts.storeProbe;
     if (!health) return;
     let last: string | undefined;
     const tick = (): void => {
@@ -512,7 +512,7 @@ export interface DemoKioskOptions {
   /** Face 1:1 against the renderer's camera: a worker is started (models warm up in the background) and closed with the kiosk. */
   face?: boolean | Omit<KioskFaceOptions, 'worker'>;
   log?: (line: string) => void;
-  storeHealth?: StoreHealth;
+  storeProbe?: StoreProbe;
   trustAnchors?: TrustAnchors;
 }
 
@@ -539,7 +539,7 @@ export async function demoKiosk(o: DemoKioskOptions): Promise<{ kiosk: Kiosk; re
     face: withFaceWorker(o.face, o.log ?? ((l: string) => process.stderr.write(`idkiosk: ${l}\n`))),
     // The camera that checks faces also reads the card's QR code while a key is needed.
     qrCamera: Boolean(o.face),
-    storeHealth: o.storeHealth,
+    storeProbe: o.storeProbe,
     trustAnchors: o.trustAnchors,
   });
   return { kiosk, reader };
@@ -626,7 +626,7 @@ export async function kioskFor(o: KioskForOptions): Promise<Kiosk> {
     store.close();
   };
   if (o.card) {
-    const { kiosk } = await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder, settingsStore, face: o.face, log, storeHealth: storeHealth(dir), trustAnchors });
+    const { kiosk } = await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder, settingsStore, face: o.face, log, storeProbe: storeProbe(dir), trustAnchors });
     kiosk.onClose(closeStore);
     if (o.qrSerial) kiosk.useSerialQr(o.qrSerial, o.qrBaud, log);
     return kiosk;
@@ -644,7 +644,7 @@ export async function kioskFor(o: KioskForOptions): Promise<Kiosk> {
     log,
     face: withFaceWorker(o.face, log),
     qrCamera: Boolean(o.face),
-    storeHealth: storeHealth(dir),
+    storeProbe: storeProbe(dir),
     healthEveryMs: o.healthEveryMs,
     trustAnchors,
   });

@@ -11,8 +11,8 @@ export interface StoreStatus {
   setSyncServer?(url: string, token: string | undefined): Promise<string>;
 }
 
-/** Whether the store can take the next record (store-health.ts): a problem for the screen and a technical line for the log. */
-export interface StoreHealth {
+/** Whether the store can take the next record (store-probe.ts): a problem for the screen and a technical line for the log. */
+export interface StoreProbe {
   readonly dir: string;
   check(): { problem: ApiError; why: string } | undefined;
 }

@@ -12,7 +12,7 @@ import { writeFileDurably } from '../../offline-cache/atomic-file.js';
 import { MAX_FILE_BYTES, TRUST_EXTENSIONS, type TrustFolderFiles, readTrustFolder, trustFromFolders } from '../verify/trust-folder.js';
 import { type TrustSummary, trustSummary } from '../verify/trust-summary.js';
 
-export const TRUST_SUBDIR = 'trust';
+const TRUST_SUBDIR = 'trust';
 
 /** Where a station keeps the anchors imported in Settings (for `doctor` too). */
 export function stationTrustDir(dataDir: string): string {
@@ -20,11 +20,11 @@ export function stationTrustDir(dataDir: string): string {
 }
 
 /** Where removable media appear on Debian desktops and kiosks (udisks2, hand mounts). */
-export const DEFAULT_MEDIA_ROOTS = ['/media', '/run/media', '/mnt'];
+const DEFAULT_MEDIA_ROOTS = ['/media', '/run/media', '/mnt'];
 const MEDIA_DEPTH = 4;
 const MEDIA_MAX_FILES = 200;
 
-export interface MediaFile {
+interface MediaFile {
   path: string;
   name: string;
   size: number;

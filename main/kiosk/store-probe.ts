@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { IdkError, errorData } from '../../core/errors.js';
 import { freeDiskBytes } from '../../offline-cache/store.js';
 import type { ApiError } from '../api/contract.js';
-import type { StoreHealth } from './parts.js';
+import type { StoreProbe } from './parts.js';
 
 /** The store's own reserve (offline-cache/store.ts diskReserveBytes default): below it records are refused. */
 const RESERVE_BYTES = 16 * 1024 * 1024;
 
-export function storeHealth(dir: string, reserveBytes = RESERVE_BYTES): StoreHealth {
+export function storeProbe(dir: string, reserveBytes = RESERVE_BYTES): StoreProbe {
   const probe = join(dir, '.write-probe');
   return {
     dir,

@@ -241,7 +241,7 @@ export function deskView(app: AppContext): HTMLElement {
     { class: 'desk', id: 'main' },
     servicePanel(app),
     readerPanel(app),
-    h('p', { class: 'phase', 'aria-live': 'polite', 'data-testid': 'phase', 'data-phase': s.phase }, t.phase[s.phase]),
+    h('p', { class: 'phase', 'aria-live': 'polite', 'data-testid': 'phase', 'data-phase': s.phase }, s.phase === 'idle' && s.reader.status === 'card' ? t.liftForNext : t.phase[s.phase]),
     // The key form beside the camera that can read the key instead (the card's QR, a passport's code lines).
     s.phase === 'need-key'
       ? h('div', { class: 'key-row' }, keyForm(app), s.camera?.purpose === 'qr' || s.camera?.purpose === 'mrz' ? app.camera.panel(lang, s.camera) : null)

@@ -225,6 +225,8 @@ export class VerificationPipeline {
 
   /** A key typed by the clerk (keyFromInput) or pushed by a scanner; reads at once if a card waits. */
   provideKey(key: AccessKey): void {
+    // A key given on purpose reads the card that is there, even the previous person's.
+    this.awaitingNextCard = false;
     this.key = key.kind === 'can' ? { kind: 'can', can: validateCan(key.can) } : key;
     if (this.state.qrWaiting) this.set({ qrWaiting: undefined });
     if (this.opts.reader.status() === 'card') void this.read();
@@ -261,8 +263,14 @@ export class VerificationPipeline {
     this.report = undefined;
     if (this.state.qrWaiting) this.set({ qrWaiting: undefined });
     const card = this.opts.reader.status() === 'card';
-    this.set({ phase: card ? 'need-key' : 'idle', result: undefined, progress: undefined, error: undefined, keyError: undefined, camera: undefined });
+    // After a recorded result the card on the reader is the previous person's: wait for the next card
+    // (lifted and another placed) rather than ask for its key again. Otherwise the clerk reads it again.
+    this.awaitingNextCard = card && this.state.phase === 'confirmed';
+    this.set({ phase: card && !this.awaitingNextCard ? 'need-key' : 'idle', result: undefined, progress: undefined, error: undefined, keyError: undefined, camera: undefined });
   }
+
+  /** "Next person" after a recorded result, with that person's card still on the reader. */
+  private awaitingNextCard = false;
 
   /**
    * The clerk ends the face step and compares by eye: the result is `not-compared`
@@ -410,12 +418,15 @@ export class VerificationPipeline {
         this.clear();
         return;
       }
+      this.awaitingNextCard = false;
       // Removal: an ongoing read fails on its own (CARD_REMOVED); a waiting prompt goes back to idle.
       this.set({ reader, ...(this.state.phase === 'need-key' ? { phase: 'idle' as const, keyError: undefined } : {}) });
       return;
     }
     const placed = this.state.reader.status !== 'card';
     this.set({ reader });
+    if (!placed && this.awaitingNextCard) return;
+    this.awaitingNextCard = false;
     // A card placed during the face step is the next person's: drop the face step and read it.
     if (placed && this.state.phase === 'face') {
       this.generation++;

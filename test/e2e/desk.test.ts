@@ -129,11 +129,16 @@ describe('desk view', () => {
     await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('vi');
   });
 
-  it('next person wipes the data; a lifted card during the read is a clear error', async () => {
+  it('next person wipes the data and waits for the next card; a lifted card during the read is a clear error', async () => {
     const { page, reader } = r;
     await page.getByTestId('next').click();
-    await expect.poll(() => page.getByTestId('phase').getAttribute('data-phase')).toBe('need-key');
+    // The recorded person's card is still on the reader: not read again, the next card is awaited.
+    await expect.poll(() => page.getByTestId('phase').getAttribute('data-phase')).toBe('idle');
+    expect(await page.getByTestId('phase').textContent()).toBe(STRINGS.vi.liftForNext);
     expect(await page.locator('body').textContent()).not.toContain(expected.vn!.fullName);
+    await page.getByTestId('demo-remove').click();
+    await page.getByTestId('demo-place').click();
+    await expect.poll(() => page.getByTestId('phase').getAttribute('data-phase')).toBe('need-key');
     await page.getByLabel(STRINGS.vi.canLabel).fill(card.secrets.can!);
     await page.keyboard.press('Enter');
     await page.getByTestId('progress').waitFor();

@@ -101,6 +101,8 @@ export const ERROR_CODES = {
   FP_RESULT_LEAK: c('fingerprint', 'A fingerprint result carried a field that must never leave the matcher.'),
   // ---- trust
   TRUST_FOLDER_UNREADABLE: c('trust', 'The trust folder (--trust) cannot be opened.'),
+  TRUST_FILE_REJECTED: c('trust', 'A file offered in Settings adds no usable CSCA, master list or CRL (the message says why); nothing was written.'),
+  TRUST_NOT_AVAILABLE: c('trust', 'This kiosk keeps no trust folder, so anchors cannot be imported here.'),
   PKI_FILE_INVALID: c('trust', 'A test PKI folder holds files that do not parse.'),
   // ---- store
   STORE_UNAVAILABLE: c('store', 'The local store cannot be opened or written (permissions, disk).'),
@@ -162,6 +164,11 @@ export const ERROR_CODES = {
   SETTINGS_LOCKED: c('kiosk', 'The settings session expired.'),
   SETTINGS_NOT_SAVED: c('kiosk', 'Settings could not be written to disk; the old ones stay.'),
   STALE_RESULT: c('kiosk', 'An action names a result no longer on screen.'),
+  HISTORY_NOT_AVAILABLE: c('kiosk', 'This kiosk has no local store, so there is no history to show.'),
+  MRZ_OCR_FAILED: c('kiosk', 'The camera MRZ reader (tesseract.js) could not start; the MRZ can still be typed.'),
+  REVIEW_CHECK_REQUIRED: c('kiosk', 'A result to review was confirmed without saying what the clerk checked.'),
+  OVERRIDE_NOT_ALLOWED: c('kiosk', 'An override was asked for a result that is not a reject, or is already recorded.'),
+  OVERRIDE_REASON_REQUIRED: c('kiosk', 'An override came without a usable one-line reason.'),
   SUPERSEDED: c('kiosk', 'A read was cancelled by a newer one.'),
   NOT_DEMO: c('kiosk', 'A demo-only action outside demo mode.'),
   FORBIDDEN: c('kiosk', 'A request from a page outside the app was blocked.'),

@@ -33,6 +33,19 @@ export interface VerificationInput {
   authenticity: { passive: CheckOutcome; chip: CheckOutcome; active: CheckOutcome };
   access: string;
   biometric: BiometricRecord;
+  /** What staff did beyond the rule's decision (an override, what they checked on a review); absent for the rule alone. */
+  staff?: StaffRecord;
+}
+
+/**
+ * A person's part in the outcome, for the audit. `checked`: what the clerk confirmed they
+ * checked before confirming a `review` (codes such as FACE_BY_EYE). `override`: the reason
+ * the clerk typed when accepting against a `reject`, which needs the operator PIN; its
+ * presence means the PIN was given. Free text typed by staff, never data read from the chip.
+ */
+interface StaffRecord {
+  checked?: string[];
+  override?: string;
 }
 
 /**
@@ -60,7 +73,8 @@ export interface Subject {
 }
 
 export interface EventBody {
-  v: 1;
+  /** 1: the rule's outcome alone. 2: the same plus `staff` (added later; v1 bodies are unchanged, so old events verify as before). */
+  v: 1 | 2;
   id: string;
   device: string;
   seq: number;
@@ -78,6 +92,8 @@ export interface EventBody {
   bio: BiometricRecord;
   /** base64 SHA-256 of canonical(Subject). */
   subject: string;
+  /** Only in v2 bodies. */
+  staff?: StaffRecord;
 }
 
 export function genesisHash(signPublicKey: Uint8Array): Uint8Array {
@@ -145,8 +161,9 @@ export function bodyOf(
   const score = input.biometric.score;
   if (score !== null && (!Number.isFinite(score) || score < 0 || score > 1)) throw bad('biometric score must be between 0 and 1');
   const expiry = input.document.dateOfExpiry;
-  return {
-    v: 1,
+  const staff = input.staff && staffOf(input.staff);
+  const body: EventBody = {
+    v: staff ? 2 : 1,
     id: ctx.id,
     device: ctx.device,
     seq: ctx.seq,
@@ -166,6 +183,27 @@ export function bodyOf(
     bio: bioOf(input.biometric),
     subject: subjectDigest(ctx.subject),
   };
+  // Only a body that carries staff facts is v2: every other event stays byte for byte what v1 wrote.
+  if (staff) body.staff = staff;
+  return body;
+}
+
+const STAFF_CODE = /^[A-Z_]{1,32}$/;
+/** One line of text: no control characters (no line breaks), at most 200 characters. */
+const STAFF_TEXT = /^[^\p{Cc}\u2028\u2029]{1,200}$/u;
+
+function staffOf(s: StaffRecord): StaffRecord | undefined {
+  const out: StaffRecord = {};
+  if (s.checked !== undefined && s.checked.length > 0) {
+    if (s.checked.length > 8 || !s.checked.every((c) => STAFF_CODE.test(c))) throw bad('staff check codes');
+    out.checked = [...new Set(s.checked)].sort();
+  }
+  if (s.override !== undefined) {
+    const reason = s.override.normalize('NFC').trim();
+    if (!STAFF_TEXT.test(reason)) throw bad('override reason missing, too long or not one line');
+    out.override = reason;
+  }
+  return out.checked || out.override ? out : undefined;
 }
 
 function bioOf(b: BiometricRecord): BiometricRecord {
@@ -199,9 +237,11 @@ function isStr(v: unknown, max = 200): v is string {
 export function bodyProblem(b: unknown): string | null {
   if (typeof b !== 'object' || b === null || Array.isArray(b)) return 'not an object';
   const o = b as Record<string, unknown>;
-  const allowed = new Set(['v', 'id', 'device', 'seq', 'at', 'clock', 'site', 'operator', 'reader', 'doc', 'result', 'auth', 'access', 'bio', 'subject']);
+  if (o.v !== 1 && o.v !== 2) return 'version';
+  // v2 adds `staff` and nothing else; a v1 body keeps exactly its old fields.
+  const allowed = new Set(['v', 'id', 'device', 'seq', 'at', 'clock', 'site', 'operator', 'reader', 'doc', 'result', 'auth', 'access', 'bio', 'subject', ...(o.v === 2 ? ['staff'] : [])]);
   for (const k of Object.keys(o)) if (!allowed.has(k)) return `unknown field ${k}`;
-  if (o.v !== 1) return 'version';
+  if (o.v === 2 && staffProblem(o.staff)) return `staff: ${staffProblem(o.staff)}`;
   if (typeof o.id !== 'string' || !UUID_RE.test(o.id)) return 'id';
   if (!isStr(o.device, 64)) return 'device';
   if (!Number.isSafeInteger(o.seq) || (o.seq as number) < 1) return 'seq';
@@ -223,6 +263,16 @@ export function bodyProblem(b: unknown): string | null {
   if (bio.quality !== undefined && (!Array.isArray(bio.quality) || bio.quality.length > 16 || !bio.quality.every((c) => typeof c === 'string' && /^[A-Z_]{1,32}$/.test(c)))) return 'bio quality';
   if (bio.liveness !== undefined && typeof bio.liveness !== 'boolean') return 'bio liveness';
   if (typeof o.subject !== 'string' || o.subject.length !== 44) return 'subject';
+  return null;
+}
+
+function staffProblem(s: unknown): string | null {
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) return 'not an object';
+  const o = s as Record<string, unknown>;
+  if (Object.keys(o).some((k) => k !== 'checked' && k !== 'override')) return 'unknown field';
+  if (o.checked === undefined && o.override === undefined) return 'empty';
+  if (o.checked !== undefined && (!Array.isArray(o.checked) || o.checked.length === 0 || o.checked.length > 8 || !o.checked.every((c) => typeof c === 'string' && STAFF_CODE.test(c)))) return 'checked';
+  if (o.override !== undefined && (typeof o.override !== 'string' || !STAFF_TEXT.test(o.override))) return 'override';
   return null;
 }
 

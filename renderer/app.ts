@@ -10,7 +10,9 @@ import { errorText, strings } from './i18n.js';
 import { selfServiceView, SelfService } from './self-service.js';
 import { settingsView } from './settings.js';
 import { statusView } from './status.js';
-import { type AppContext, type View, langButton } from './context.js';
+import { historyView } from './history-view.js';
+import { playCue } from './sound.js';
+import { type AppContext, type View, freshResultUi, langButton } from './context.js';
 
 export class App implements AppContext {
   state: KioskState;
@@ -28,7 +30,9 @@ export class App implements AppContext {
   readonly camera: Camera;
   /** QR sources of this kiosk: what main listens to, and a wedge scanner once this browser profile has seen one type. */
   qrSources: Set<QrSource>;
+  resultUi = freshResultUi(undefined);
   private lastKey = '';
+  private lastResult: string | undefined;
 
   constructor(
     private readonly api: Api,
@@ -118,6 +122,7 @@ export class App implements AppContext {
       this.settings,
       s.mode,
       s.reader,
+      s.storeProblem?.code,
       s.phase,
       s.progress?.lifted,
       s.keyError?.code,
@@ -126,6 +131,7 @@ export class App implements AppContext {
       s.error?.code,
       s.result?.id,
       s.result?.record.status,
+      s.result?.decision,
       s.camera?.purpose,
       this.camera.problem,
       this.toast?.code,
@@ -133,7 +139,19 @@ export class App implements AppContext {
     ]);
   }
 
+  /** The result whose decision was last announced by a tone. */
+  private cued: string | undefined;
+
   render(force = false): void {
+    if (this.state.result?.id !== this.resultUi.id) this.resultUi = freshResultUi(this.state.result?.id);
+    const r = this.state.result;
+    if (r && this.state.phase === 'result' && r.id !== this.cued) {
+      this.cued = r.id;
+      if (this.settings.sound) playCue(r.decision);
+    }
+    // The next person starts at the top of the screen.
+    if (!r && this.lastResult) window.scrollTo(0, 0);
+    this.lastResult = r?.id;
     const selfService = this.settings.profile === 'self-service' && this.view === 'desk';
     if (selfService) this.selfService.onState();
     this.camera.sync(this.state.camera);
@@ -149,7 +167,15 @@ export class App implements AppContext {
     const t = strings(lang);
     document.title = `${t.appTitle} — ${t.profileNames[this.settings.profile]}`;
     this.focusAfterRender = undefined;
-    const body = selfService ? selfServiceView(this) : this.view === 'status' ? statusView(this) : this.view === 'settings' ? settingsView(this) : deskView(this);
+    const body = selfService
+      ? selfServiceView(this)
+      : this.view === 'status'
+        ? statusView(this)
+        : this.view === 'settings'
+          ? settingsView(this)
+          : this.view === 'history'
+            ? historyView(this)
+            : deskView(this);
     replace(
       this.root,
       selfService ? null : this.header(),
@@ -172,7 +198,7 @@ export class App implements AppContext {
       'header',
       { class: 'top' },
       h('h1', {}, t.appTitle, h('span', { class: 'profile-name', 'data-testid': 'profile' }, ` — ${t.profileNames[this.settings.profile]}`)),
-      h('nav', { role: 'tablist', 'aria-label': t.appTitle }, tab('desk', t.tabDesk), tab('status', t.tabStatus), tab('settings', t.tabSettings)),
+      h('nav', { role: 'tablist', 'aria-label': t.appTitle }, tab('desk', t.tabDesk), tab('status', t.tabStatus), tab('history', t.tabHistory), tab('settings', t.tabSettings)),
       langButton(this),
     );
   }

@@ -58,7 +58,10 @@ function guide(): SVGElement {
   // The square a QR code should fill (shown instead of the oval while scanning).
   const square = document.createElementNS(SVG, 'rect');
   for (const [k, v] of Object.entries({ x: 200, y: 120, width: 240, height: 240, rx: 12, class: 'guide-square' })) square.setAttribute(k, String(v));
-  svg.append(oval, square);
+  // The band the MRZ lines should fill (passport page, back of the CCCD) while reading them.
+  const band = document.createElementNS(SVG, 'rect');
+  for (const [k, v] of Object.entries({ x: 30, y: 170, width: 580, height: 140, rx: 10, class: 'guide-mrz' })) band.setAttribute(k, String(v));
+  svg.append(oval, square, band);
   return svg;
 }
 
@@ -171,7 +174,7 @@ export class Camera {
   /** Updates the words without rebuilding the panel (prompts change several times a second). */
   private render(): void {
     const t = strings(this.lang);
-    this.promptEl.textContent = this.prompt?.text ?? (this.purpose === 'qr' ? t.cameraQrHint : t.cameraLookHint);
+    this.promptEl.textContent = this.prompt?.text ?? (this.purpose === 'qr' ? t.cameraQrHint : this.purpose === 'mrz' ? t.cameraMrzHint : t.cameraLookHint);
     this.promptEl.dataset.code = this.prompt?.code ?? '';
     this.problemEl.hidden = !this.problem;
     this.problemEl.dataset.code = this.problem ?? '';

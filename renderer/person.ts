@@ -93,7 +93,7 @@ export function authenticityBadge(a: AuthenticityView, lang: Lang): HTMLElement 
     'section',
     { class: `badge ${a.level}`, 'data-testid': 'authenticity', 'data-level': a.level, 'aria-label': t.authenticity },
     h('span', { class: 'icon', 'aria-hidden': 'true' }, ICON[a.level]),
-    h('div', {}, h('strong', {}, `${t.authenticity}: ${t.level[a.level]}`), h('p', {}, t.reason[a.reason]), a.detail ? h('p', { class: 'detail' }, a.detail) : null),
+    h('div', {}, h('strong', {}, `${t.authenticity}: ${t.level[a.level]}`), h('p', {}, t.reason[a.reason])),
   );
 }
 
@@ -139,6 +139,18 @@ export function faceSummary(b: BiometricView, lang: Lang): HTMLElement {
   return h('figure', { class: `photo camera face-summary ${b.status}`, 'data-testid': 'camera', 'data-status': b.status }, h('p', { class: 'face-verdict' }, text), h('figcaption', {}, t.faceResult));
 }
 
-export function statsLine(v: VerificationView, lang: Lang): HTMLElement {
-  return h('p', { class: 'stats' }, strings(lang).stats(v.stats.apdus, (v.stats.bytes / 1024).toFixed(1), v.stats.ms, v.access));
+/**
+ * Protocol, wire figures and the checker's own words, folded away for technical support.
+ * The checker's detail is English: it is shown only on an English screen.
+ */
+export function techDetails(v: VerificationView, lang: Lang): HTMLElement {
+  const t = strings(lang);
+  const detail = lang === 'en' ? v.authenticity.detail : undefined;
+  return h(
+    'details',
+    { class: 'tech', 'data-testid': 'tech' },
+    h('summary', {}, t.techDetails),
+    h('p', { class: 'stats' }, t.stats(v.stats.apdus, (v.stats.bytes / 1024).toFixed(1), v.stats.ms, v.access)),
+    detail ? h('p', { class: 'detail', 'data-testid': 'auth-detail' }, detail) : null,
+  );
 }

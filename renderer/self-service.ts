@@ -6,7 +6,9 @@ import { progressBar, readerPanel } from './desk.js';
 import { h } from './dom.js';
 import { errorText, strings, vnDate } from './i18n.js';
 import { wedgeSink } from './wedge-sink.js';
-import { authenticityBadge, biometricLine, faceNotes, faceSummary, fullName, photo } from './person.js';
+import { biometricLine, faceNotes, fullName, photo } from './person.js';
+import { decisionActions, decisionBanner, recordLine } from './decision.js';
+import { outOfServiceStep, serviceProblems } from './service.js';
 
 /** After a confirmation the thank-you stays this long at most. */
 const DONE_MS = 8000;
@@ -128,12 +130,92 @@ function keypad(app: AppContext): HTMLElement {
   );
 }
 
+/**
+ * The result as a citizen reads it. Only an accept offers "Confirm"; anything else says to see
+ * staff, who finish it here with the PIN (the desk's actions) or from the desk. A rejected
+ * card's data is not shown at all. No scores, no liveness notes: those are for staff.
+ */
+function resultStep(app: AppContext): HTMLElement {
+  const lang = app.settings.lang;
+  const t = strings(lang);
+  const v = app.state.result!;
+  const p = v.person;
+  const ui = app.resultUi;
+  const accept = v.decision === 'accept';
+  const who = v.decision === 'reject' ? null : h('div', { class: 'ss-person' }, photo(p, lang), h('div', {}, h('p', { class: 'big-name', 'data-testid': 'fullName' }, fullName(p)), h('p', {}, `${t.f.dateOfBirth}: ${vnDate(p.vn?.dateOfBirth ?? p.document.dateOfBirth)}`)));
+  if (accept) {
+    const confirm = h('button', { type: 'button', class: 'primary huge', 'data-testid': 'confirm', onclick: () => void app.call('confirm', { id: v.id }) }, t.confirm);
+    app.focusAfterRender = confirm;
+    return h(
+      'section',
+      { class: 'step', 'data-testid': 'result', 'data-decision': v.decision },
+      h('h2', {}, t.ssStepResult),
+      h('p', { class: 'ss-big ss-ok', role: 'status', 'data-testid': 'ss-verdict' }, t.ssAccepted),
+      h('div', { class: 'actions' }, confirm, h('button', { type: 'button', class: 'secondary huge', 'data-testid': 'cancel', onclick: () => app.selfService.wipe() }, t.ssCancel)),
+      who,
+    );
+  }
+  const face = v.biometric.status === 'not-compared' || (v.biometric.status === 'not-available' && v.biometric.reason);
+  const done = h('button', { type: 'button', class: 'secondary huge', 'data-testid': 'cancel', onclick: () => app.selfService.wipe() }, t.ssDoneButton);
+  app.focusAfterRender = done;
+  return h(
+    'section',
+    { class: 'step', 'data-testid': 'result', 'data-decision': v.decision },
+    h('h2', {}, t.ssSeeStaffTitle),
+    h('p', { class: 'ss-big ss-ask-staff', role: 'alert', 'data-testid': 'ask-staff' }, face ? t.ssFaceAskStaff : t.ssSeeStaff),
+    who,
+    ui.staff
+      ? h('section', { class: 'staff-panel', 'data-testid': 'staff-panel', 'aria-label': t.ssStaffPanel }, decisionBanner(app, v), decisionActions(app, v, { nextPerson: false, confirmLabel: t.confirm }), recordLine(app, v), biometricLine(v.biometric, lang), faceNotes(v.biometric, lang))
+      : h('div', { class: 'actions' }, done, staffPin(app)),
+  );
+}
+
+/** Staff finish a result the person could not: the operator PIN opens the desk's actions on this screen. */
+function staffPin(app: AppContext): HTMLElement {
+  const t = strings(app.settings.lang);
+  const pin = h('input', { id: 'ss-staff-pin', type: 'password', inputmode: 'numeric', autocomplete: 'off', maxlength: 12, 'data-testid': 'staff-pin', 'aria-describedby': 'ss-staff-error' });
+  const error = h('p', { class: 'error field-error', role: 'alert', id: 'ss-staff-error', hidden: true });
+  return h(
+    'form',
+    {
+      class: 'staff-pin',
+      novalidate: true,
+      'data-testid': 'staff-finish',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        if (!/^\d{4,12}$/.test(pin.value)) {
+          error.textContent = t.pinInvalid;
+          error.hidden = false;
+          pin.focus();
+          return;
+        }
+        void app.call('unlockSettings', { pin: pin.value }).then((r) => {
+          if (!r) return;
+          // Only the PIN check was wanted: the settings session is given back at once.
+          void app.call('lockSettings', { session: r.session });
+          app.resultUi.staff = true;
+          app.render(true);
+        });
+      },
+    },
+    h('label', { for: 'ss-staff-pin' }, t.ssStaffFinish),
+    pin,
+    error,
+    h('button', { type: 'submit', class: 'secondary', 'data-testid': 'staff-unlock' }, t.unlock),
+  );
+}
+
 export function selfServiceView(app: AppContext): HTMLElement {
   const lang = app.settings.lang;
   const t = strings(lang);
   const s = app.state;
   let step: HTMLElement;
-  switch (s.phase) {
+  // Nothing a citizen can do while the reader or the store is down; a result already on screen stays (staff finish it).
+  const down = serviceProblems(s).length > 0 && (s.phase === 'idle' || s.phase === 'need-key');
+  switch (down ? 'down' : s.phase) {
+    case 'down':
+      step = outOfServiceStep(app);
+      break;
     case 'need-key':
       step = h('section', { class: 'step' }, h('h2', {}, t.ssStepKey), keypad(app), qrHint(app), s.camera?.purpose === 'qr' ? app.camera.panel(lang, s.camera) : null, wedgeSink(app));
       break;
@@ -150,37 +232,9 @@ export function selfServiceView(app: AppContext): HTMLElement {
         h('div', { class: 'faces' }, h('figure', { class: 'photo' }, stepPicture('look-camera', t.ssStepFace)), app.camera.panel(lang, s.camera)),
       );
       break;
-    case 'result': {
-      const v = s.result!;
-      const p = v.person;
-      step = h(
-        'section',
-        { class: 'step', 'data-testid': 'result' },
-        h('h2', {}, t.ssStepResult),
-        h(
-          'div',
-          { class: 'faces' },
-          photo(p, lang),
-          v.biometric.status === 'not-available' && !v.biometric.reason ? h('figure', { class: 'photo camera' }, stepPicture('look-camera', t.ssStepFace), h('figcaption', {}, t.ssStepFaceNA)) : faceSummary(v.biometric, lang),
-        ),
-        h('p', { class: 'big-name', 'data-testid': 'fullName' }, fullName(p)),
-        h('p', {}, `${t.f.dateOfBirth}: ${vnDate(p.vn?.dateOfBirth ?? p.document.dateOfBirth)}`),
-        authenticityBadge(v.authenticity, lang),
-        biometricLine(v.biometric, lang),
-        // The face step gave up (no usable picture, no camera): the person cannot skip it, staff must look.
-        v.biometric.status === 'not-compared' || (v.biometric.status === 'not-available' && v.biometric.reason)
-          ? h('p', { class: 'ss-big ss-ask-staff', role: 'alert', 'data-testid': 'ask-staff' }, t.ssFaceAskStaff)
-          : null,
-        faceNotes(v.biometric, lang),
-        h(
-          'div',
-          { class: 'actions' },
-          h('button', { type: 'button', class: 'primary huge', 'data-testid': 'confirm', onclick: () => void app.call('confirm', { id: v.id }) }, t.confirm),
-          h('button', { type: 'button', class: 'secondary huge', 'data-testid': 'cancel', onclick: () => app.selfService.wipe() }, t.ssCancel),
-        ),
-      );
+    case 'result':
+      step = resultStep(app);
       break;
-    }
     case 'confirmed':
       step = h('section', { class: 'step', 'data-testid': 'done' }, stepPicture('done', ''), h('h2', {}, t.ssDone));
       break;

@@ -4,8 +4,45 @@ import type { AppContext } from './context.js';
 import { chooseCamera, chosenCamera, listCameras } from './camera.js';
 import { h } from './dom.js';
 import { strings } from './i18n.js';
+import { trustSection } from './trust-view.js';
 
 const PROFILES: Profile[] = ['airport', 'residence', 'hospital', 'self-service'];
+
+/** The operator PIN, asked before settings and history; the session it opens serves both. */
+export function pinScreen(app: AppContext, testId: string): HTMLElement {
+  const t = strings(app.settings.lang);
+  const pin = h('input', { id: 'pin', type: 'password', inputmode: 'numeric', autocomplete: 'off', maxlength: 12, 'data-testid': 'pin', 'aria-describedby': 'pin-invalid' });
+  const invalid = h('p', { class: 'error field-error', role: 'alert', id: 'pin-invalid', hidden: true });
+  app.focusAfterRender = pin;
+  return h(
+    'main',
+    { class: 'settings', id: 'main', 'data-testid': testId },
+    h(
+      'form',
+      {
+        novalidate: true,
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          if (!/^\d{4,12}$/.test(pin.value)) {
+            invalid.textContent = t.pinInvalid;
+            invalid.hidden = false;
+            pin.focus();
+            return;
+          }
+          void app.call('unlockSettings', { pin: pin.value }).then((r) => {
+            if (!r) return;
+            app.settingsSession = r.session;
+            app.render(true);
+          });
+        },
+      },
+      h('label', { for: 'pin' }, t.pinLabel),
+      pin,
+      invalid,
+      h('button', { type: 'submit', class: 'primary', 'data-testid': 'unlock' }, t.unlock),
+    ),
+  );
+}
 
 /** A labelled control on one line of a settings form. */
 function row(label: string, id: string, el: HTMLElement): HTMLElement {
@@ -16,36 +53,21 @@ export function settingsView(app: AppContext): HTMLElement {
   const lang = app.settings.lang;
   const t = strings(lang);
   const session = app.settingsSession;
-  if (!session) {
-    const pin = h('input', { id: 'pin', type: 'password', inputmode: 'numeric', autocomplete: 'off', pattern: '[0-9]{4,12}', required: true, 'data-testid': 'pin' });
-    app.focusAfterRender = pin;
-    return h(
-      'main',
-      { class: 'settings', id: 'main', 'data-testid': 'settings' },
-      h(
-        'form',
-        {
-          onsubmit: (e: Event) => {
-            e.preventDefault();
-            void app.call('unlockSettings', { pin: pin.value }).then((r) => {
-              if (!r) return;
-              app.settingsSession = r.session;
-              app.render(true);
-            });
-          },
-        },
-        h('label', { for: 'pin' }, t.pinLabel),
-        pin,
-        h('button', { type: 'submit', class: 'primary', 'data-testid': 'unlock' }, t.unlock),
-      ),
-    );
-  }
+  if (!session) return pinScreen(app, 'settings');
   const s = app.settings;
   const profile = h('select', { id: 'profile', 'data-testid': 'profile-select' }, ...PROFILES.map((p) => h('option', { value: p, selected: p === s.profile }, t.profileNames[p])));
   const idle = h('input', { id: 'idle', type: 'number', min: 5, max: 600, value: s.idleSeconds });
   const station = h('input', { id: 'station', maxlength: 60, value: s.station });
-  const newPin = h('input', { id: 'new-pin', type: 'password', inputmode: 'numeric', autocomplete: 'new-password', pattern: '[0-9]{4,12}' });
+  const sound = h('input', { id: 'sound', type: 'checkbox', checked: s.sound, 'data-testid': 'sound' });
+  const newPin = h('input', { id: 'new-pin', type: 'password', inputmode: 'numeric', autocomplete: 'new-password', maxlength: 12 });
   const saved = h('p', { role: 'status', 'data-testid': 'saved' }, app.notice ?? '');
+  const invalid = h('p', { class: 'error field-error', role: 'alert', 'data-testid': 'settings-invalid', hidden: true });
+  const fail = (text: string, el: HTMLInputElement): void => {
+    invalid.textContent = text;
+    invalid.hidden = false;
+    el.setAttribute('aria-invalid', 'true');
+    el.focus();
+  };
   const cameraNote = h('p', { class: 'hint', role: 'status', 'data-testid': 'camera-note' });
   const camera = cameraSelect(app, cameraNote);
   return h(
@@ -54,14 +76,20 @@ export function settingsView(app: AppContext): HTMLElement {
     h(
       'form',
       {
+        novalidate: true,
         onsubmit: (e: Event) => {
           e.preventDefault();
+          const seconds = Number(idle.value);
+          if (!Number.isInteger(seconds) || seconds < 5 || seconds > 600) return fail(t.idleInvalid, idle);
+          if (station.value.trim() === '') return fail(t.stationInvalid, station);
+          if (newPin.value && !/^\d{4,12}$/.test(newPin.value)) return fail(t.pinInvalid, newPin);
           void app
             .call('updateSettings', {
               session,
               profile: profile.value as Profile,
-              idleSeconds: Number(idle.value),
+              idleSeconds: seconds,
               station: station.value,
+              sound: sound.checked,
               ...(newPin.value ? { newPin: newPin.value } : {}),
             })
             .then((r) => {
@@ -75,13 +103,16 @@ export function settingsView(app: AppContext): HTMLElement {
       row(t.profile, 'profile', profile),
       row(t.idleSeconds, 'idle', idle),
       row(t.stationName, 'station', station),
+      h('div', { class: 'check-row' }, sound, h('label', { for: 'sound' }, t.soundSetting)),
       row(t.newPin, 'new-pin', newPin),
       row(t.cameraSetting, 'camera-select', camera),
       cameraNote,
+      invalid,
       h('button', { type: 'submit', class: 'primary', 'data-testid': 'save' }, t.save),
       saved,
     ),
     syncForm(app, session),
+    trustSection(app, session),
     h(
       'button',
       {

@@ -13,21 +13,44 @@ function svg(tag: string, attrs: Record<string, string | number>): SVGElement {
   return el;
 }
 
-/** A bar chart with its numbers also in a table, for screen readers and for exactness. */
-function perHourChart(points: Array<{ hour: string; count: number }>, title: string): HTMLElement {
+/**
+ * The last 12 hours on this machine's clock, one bar each (empty hours too, so one
+ * verification is one narrow bar, not the whole width), each with its count written on it;
+ * the numbers are also in a table for screen readers.
+ */
+function perHourChart(points: Array<{ hour: string; count: number }>, title: string, hourHeader: string, countHeader: string, now = new Date()): HTMLElement {
+  const slots: Array<{ start: Date; count: number }> = [];
+  const top = new Date(now);
+  top.setMinutes(0, 0, 0);
+  for (let i = 11; i >= 0; i--) {
+    const start = new Date(top);
+    start.setHours(top.getHours() - i);
+    slots.push({ start, count: points.filter((p) => new Date(p.hour).getTime() === start.getTime()).reduce((n, p) => n + p.count, 0) });
+  }
   const w = 480;
   const hgt = 140;
-  const max = Math.max(1, ...points.map((p) => p.count));
-  const bw = points.length ? w / points.length : w;
-  const chart = svg('svg', { viewBox: `0 0 ${w} ${hgt + 20}`, role: 'img', 'aria-label': title, class: 'chart' });
-  points.forEach((p, i) => {
-    const bh = (p.count / max) * hgt;
-    chart.append(svg('rect', { x: i * bw + 2, y: hgt - bh, width: Math.max(1, bw - 4), height: bh, class: 'bar' }));
+  const max = Math.max(1, ...slots.map((p) => p.count));
+  const bw = w / slots.length;
+  const two = (n: number) => String(n).padStart(2, '0');
+  const chart = svg('svg', { viewBox: `0 0 ${w} ${hgt + 20}`, role: 'img', 'aria-label': title, class: 'chart', 'data-testid': 'per-hour' });
+  slots.forEach((p, i) => {
+    const bh = (p.count / max) * (hgt - 18);
+    if (p.count > 0) {
+      chart.append(svg('rect', { x: i * bw + 4, y: hgt - bh, width: bw - 8, height: bh, class: 'bar' }));
+      const n = svg('text', { x: i * bw + bw / 2, y: hgt - bh - 4, 'text-anchor': 'middle', class: 'count', 'data-hour': two(p.start.getHours()) });
+      n.textContent = String(p.count);
+      chart.append(n);
+    }
     const label = svg('text', { x: i * bw + bw / 2, y: hgt + 15, 'text-anchor': 'middle', class: 'axis' });
-    label.textContent = p.hour.slice(11, 13);
+    label.textContent = `${two(p.start.getHours())}h`;
     chart.append(label);
   });
-  const table = h('table', { class: 'sr-only' }, ...points.map((p) => h('tr', {}, h('td', {}, p.hour), h('td', {}, String(p.count)))));
+  const table = h(
+    'table',
+    { class: 'sr-only' },
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, hourHeader), h('th', { scope: 'col' }, countHeader))),
+    h('tbody', {}, ...slots.map((p) => h('tr', {}, h('td', {}, `${two(p.start.getHours())}:00`), h('td', {}, String(p.count))))),
+  );
   const fig = h('figure', { class: 'chart-wrap' }, h('figcaption', {}, title), table);
   fig.insertBefore(chart, table);
   return fig;
@@ -46,16 +69,24 @@ function fill(app: AppContext, box: HTMLElement, s: StatusView): void {
       // A part that is off says why (e.g. the face models did not load), never just disappears.
       ...s.devices.map((d) => h('li', { class: `device ${d.state}`, 'data-kind': d.kind }, h('span', { class: `dot ${d.state}`, 'aria-hidden': 'true' }), `${t.deviceKinds[d.kind]} (${d.name}): ${t.deviceState[d.state]}${d.reason ? ` — ${d.reason.messages[lang]}` : ''}`)),
     ),
-    h('h2', {}, t.queue),
+    h('h2', {}, t.forwarding),
     store.available
       ? h(
           'div',
-          { 'data-testid': 'store', 'data-available': 'true', 'data-queue': String(store.queueDepth), 'data-link': store.link, 'data-last-sync': store.lastSync ?? '' },
-          h('dl', {}, field(t.queue, String(store.queueDepth)), field(t.lastSync, store.lastSync ? vnDateTime(store.lastSync) : t.never), field(t.link, t.linkState[store.link]), field(t.syncServer, store.server ?? t.syncNone)),
-          perHourChart(store.perHour, t.perHour),
+          { 'data-testid': 'store', 'data-available': 'true', 'data-queue': String(store.queueDepth), 'data-link': store.server ? store.link : 'not-configured', 'data-last-sync': store.lastSync ?? '' },
+          h(
+            'dl',
+            {},
+            field(t.syncServer, store.server ?? t.syncNone),
+            field(t.queue, String(store.queueDepth)),
+            // With no server there is no link to be lost: say it is not set up.
+            field(t.link, store.server ? t.linkState[store.link] : t.linkNotConfigured),
+            field(t.lastSync, store.lastSync ? vnDateTime(store.lastSync) : store.server ? t.never : '—'),
+          ),
+          perHourChart(store.perHour, t.perHour, t.hourHeader, t.countHeader),
         )
       : h('div', { 'data-testid': 'store', 'data-available': 'false' }, h('dl', {}, field(t.queue, t.deviceState['not-available']), field(t.lastSync, t.deviceState['not-available']), field(t.link, t.deviceState['not-available'])), h('h3', {}, t.perHour), h('p', { class: 'placeholder' }, t.storeNotAvailable)),
-    h('dl', {}, field(t.station, app.settings.station), field(t.uptime, `${Math.floor(s.uptimeSeconds / 60)} min`), field(t.version, s.version)),
+    h('dl', {}, field(t.station, app.settings.station), field(t.uptime, t.minutes(Math.floor(s.uptimeSeconds / 60))), field(t.version, s.version)),
   );
 }
 

@@ -77,13 +77,21 @@ export type BiometricView =
   /** No usable comparison (chip portrait without a usable face, no usable capture): staff compare by eye. */
   | { status: 'not-compared'; method: 'face' | 'fingerprint'; reason: ApiError; face?: FaceCheckView };
 
+/** What a stored event says happened to the holder (policy.ts's stored outcome, or `accepted` after an override). */
+export type StoredOutcome = 'accepted' | 'review' | 'rejected';
+
 export type RecordView =
   | { status: 'not-available' }
   | { status: 'pending' }
-  | { status: 'stored'; eventId: string }
+  /** `override`: a clerk accepted against a reject, with the PIN and a typed reason. */
+  | { status: 'stored'; eventId: string; outcome: StoredOutcome; override?: true }
   | { status: 'failed'; error: ApiError };
 
 export type Decision = 'accept' | 'review' | 'reject';
+
+/** What a clerk says they checked before confirming a `review` (stored as these codes in the event). */
+export type ReviewCheck = 'FACE_BY_EYE' | 'CARD_BY_EYE' | 'OTHER_DOCUMENT';
+export const REVIEW_CHECKS: readonly ReviewCheck[] = ['FACE_BY_EYE', 'CARD_BY_EYE', 'OTHER_DOCUMENT'];
 
 export interface PersonView {
   /** DG1 (ICAO MRZ data); dates ISO 8601. */
@@ -137,9 +145,14 @@ export interface KioskState {
   camera?: CameraWant;
   /** A scanned QR's keys wait for the card (scanned before it was placed). */
   qrWaiting?: QrSource;
+  /**
+   * The store cannot take records now (disk read-only, unplugged, full): the screen is out of
+   * service until it clears, by itself. A reader that is not there shows in `reader`.
+   */
+  storeProblem?: ApiError;
 }
 
-export type CameraPurpose = 'qr' | 'face';
+export type CameraPurpose = 'qr' | 'face' | 'mrz';
 export interface CameraWant {
   purpose: CameraPurpose;
   prompt?: { code: string; messages: { vi: string; en: string } };
@@ -152,6 +165,8 @@ export interface SettingsView {
   idleSeconds: number;
   /** Name shown on the status screen for this kiosk. */
   station: string;
+  /** Short tones for accept, review and reject (generated in the page). */
+  sound: boolean;
 }
 
 export interface StatusView {
@@ -164,6 +179,30 @@ export interface StatusView {
   version: string;
 }
 
+/** What the trust store holds, for people (main/verify/trust-summary.ts); dates ISO 8601. */
+export interface TrustSummaryView {
+  countries: string[];
+  anchors: Array<{ country: string | null; subject: string; notAfter: string; source: string; expired: boolean; expiresInDays: number }>;
+  crls: Array<{ issuer: string; country: string | null; thisUpdate: string; nextUpdate: string | null; ageDays: number; stale: boolean; revoked: number; source: string }>;
+  problems: Array<{ file: string; code: string; messages: { vi: string; en: string } }>;
+  /** For doctor and the screen: codes with the subject they are about (a country, a CSCA). */
+  warnings: Array<{ code: 'NO_ANCHORS' | 'ANCHOR_EXPIRED' | 'ANCHOR_EXPIRING' | 'NO_CRL' | 'CRL_STALE'; about?: string }>;
+}
+
+/** Today's verifications as staff see them: masked, newest first, only what the store still keeps. */
+export interface HistoryView {
+  rows: Array<{ id: string; at: string; outcome: StoredOutcome; override: boolean; /** Initials only. */ name: string; /** Last four characters only. */ number: string; reader: string }>;
+  /** The earliest instant listed: today's midnight, or later when the retention period is shorter. */
+  since: string;
+  retentionDays: number;
+}
+
+export interface MediaFileView {
+  path: string;
+  name: string;
+  size: number;
+}
+
 // ---------------------------------------------------------------- requests
 
 export type AccessKeyInput = { kind: 'can'; can: string } | { kind: 'mrz'; documentNumber: string; dateOfBirth: string; dateOfExpiry: string };
@@ -173,7 +212,13 @@ interface Requests {
   /** First call of a page: everything needed to draw. */
   hello: { params: Record<string, never>; result: { state: KioskState; settings: SettingsView; version: string; qrSources: QrScannerSource[] } };
   accessKey: { params: AccessKeyInput; result: { accepted: true } };
-  confirm: { params: { id: string }; result: { record: RecordView } };
+  /**
+   * Records the result as decided: accept = confirmed; review = confirmed after the checks
+   * named in `checked` (at least one, else REVIEW_CHECK_REQUIRED); reject = the refusal recorded.
+   */
+  confirm: { params: { id: string; checked?: ReviewCheck[] }; result: { record: RecordView } };
+  /** Desk only, on a reject: accept anyway, with the operator PIN and a typed one-line reason; both go into the event. */
+  override: { params: { id: string; pin: string; reason: string }; result: { record: RecordView } };
   /** Desk only, during phase `face`: the clerk stops the camera and compares by eye (`not-compared`, FACE_SKIPPED; never accept). */
   skipFace: { params: { id: string }; result: { state: KioskState } };
   /** Forget the current person (new customer, self-service time-out). */
@@ -181,14 +226,29 @@ interface Requests {
   status: { params: Record<string, never>; result: StatusView };
   setLang: { params: { lang: Lang }; result: { settings: SettingsView } };
   unlockSettings: { params: { pin: string }; result: { session: string } };
-  updateSettings: { params: { session: string; profile?: Profile; idleSeconds?: number; station?: string; newPin?: string }; result: { settings: SettingsView } };
+  updateSettings: { params: { session: string; profile?: Profile; idleSeconds?: number; station?: string; sound?: boolean; newPin?: string }; result: { settings: SettingsView } };
   lockSettings: { params: { session: string }; result: { locked: true } };
   /** Behind the PIN: forward to this ingest server (enrolling with the token when not yet enrolled there). */
   setSyncServer: { params: { session: string; url: string; token?: string }; result: { server: string } };
+  /** Behind the PIN: the trust anchors loaded (countries, CSCAs and expiry, CRLs and age, unusable files). */
+  trustSummary: { params: { session: string }; result: TrustSummaryView };
+  /**
+   * Behind the PIN: a CSCA certificate, master list or CRL from a file the page read, in base64
+   * pieces (the first without `append`); the last (`done`) is judged and kept, or refused with TRUST_FILE_REJECTED.
+   */
+  importTrust: { params: { session: string; name: string; data: string; append?: boolean; done: boolean }; result: { received: number; summary?: TrustSummaryView } };
+  /** Behind the PIN: trust files found on removable media (USB sticks). */
+  trustMedia: { params: { session: string }; result: { files: MediaFileView[] } };
+  /** Behind the PIN: import one file trustMedia listed. */
+  importTrustMedia: { params: { session: string; path: string }; result: { summary: TrustSummaryView } };
+  /** Behind the PIN: today's verifications, masked; `last` keeps those whose ID number ends with these digits. */
+  history: { params: { session: string; last?: string }; result: HistoryView };
   /** Demo mode only: the software chip enters or leaves the reader's field. */
   demoCard: { params: { present: boolean }; result: { state: KioskState } };
   /** The text of a scanned QR code (keyboard-wedge scanner seen by the page, camera, typed); bad text is a QR_* error. */
   qrText: { params: { text: string; source: QrSource }; result: { accepted: true } };
+  /** While a key is needed: read the MRZ (passport page, CCCD back) from the camera (`on`), or stop. A valid MRZ opens the chip. */
+  scanMrz: { params: { on: boolean }; result: { accepted: true } };
   /** One camera frame while `state.camera` is set; the next only after the reply (back-pressure), at most ~10 a second. */
   cameraFrame: { params: { purpose: CameraPurpose; jpeg: string /* base64, no data: prefix */; device?: string /* label, for the status screen */ }; result: { more: boolean } };
   /** The renderer could not open the camera (none, permission denied, busy): main stops waiting for frames. */

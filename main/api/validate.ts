@@ -3,7 +3,7 @@
 // field, so a renderer bug shows up as a clear error, not as undefined behaviour.
 import { IdkError } from '../../core/errors.js';
 import type { ClientFrame, Method, Params } from './contract.js';
-import { PROFILES } from './contract.js';
+import { PROFILES, REVIEW_CHECKS } from './contract.js';
 
 type Check<T> = (v: unknown, path: string) => T;
 
@@ -46,6 +46,14 @@ function oneOf<T extends string>(values: readonly T[]): Check<T> {
   };
 }
 
+function list<T>(item: Check<T>, max: number): Check<T[]> {
+  return (v, path) => {
+    if (!Array.isArray(v)) throw badRequest(path, 'expected a list');
+    if (v.length > max) throw badRequest(path, `more than ${max} items`);
+    return v.map((x, i) => item(x, `${path}[${i}]`));
+  };
+}
+
 type Shape = Record<string, Check<unknown>>;
 type FromShape<S extends Shape, O extends Shape> = { [K in keyof S]: ReturnType<S[K]> } & { [K in keyof O]?: ReturnType<O[K]> };
 
@@ -76,14 +84,18 @@ const accessKey: Check<Params<'accessKey'>> = (v, path) => {
 };
 
 const session = str(/^[A-Za-z0-9_-]{16,64}$/, 64);
-const cameraPurpose = oneOf(['qr', 'face'] as const);
+const cameraPurpose = oneOf(['qr', 'face', 'mrz'] as const);
 /** A 640x480 JPEG grab is 30-80 KB; twice that in base64 leaves room for a better camera (ws-server's maxPayload allows it). */
 const MAX_FRAME_BASE64 = 400_000;
+/** One piece of a trust file upload (base64 characters). */
+const MAX_TRUST_PIECE = 400_000;
 
 const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   hello: none,
   accessKey,
-  confirm: obj({ id: str(/^[A-Za-z0-9_-]{1,64}$/, 64) }),
+  confirm: obj({ id: str(/^[A-Za-z0-9_-]{1,64}$/, 64) }, { checked: list(oneOf(REVIEW_CHECKS), REVIEW_CHECKS.length) }),
+  // The reason's content (one line, not blank) is checked by the kiosk, whose OVERRIDE_REASON_REQUIRED says what to type.
+  override: obj({ id: str(/^[A-Za-z0-9_-]{1,64}$/, 64), pin: str(/^\d{4,12}$/, 12), reason: str(undefined, 400) }),
   skipFace: obj({ id: str(/^[A-Za-z0-9_-]{1,64}$/, 64) }),
   clear: none,
   status: none,
@@ -91,12 +103,19 @@ const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   unlockSettings: obj({ pin: str(/^\d{4,12}$/, 12) }),
   updateSettings: obj(
     { session },
-    { profile: oneOf(PROFILES), idleSeconds: int(5, 600), station: str(/^\P{Cc}{1,60}$/u, 60), newPin: str(/^\d{4,12}$/, 12) },
+    { profile: oneOf(PROFILES), idleSeconds: int(5, 600), station: str(/^\P{Cc}{1,60}$/u, 60), sound: bool, newPin: str(/^\d{4,12}$/, 12) },
   ),
   lockSettings: obj({ session }),
   // The scheme is checked by syncUrlFor, whose BAD_SYNC_URL tells the operator what is wrong.
   setSyncServer: obj({ session, url: str(/^\S{1,308}$/, 308) }, { token: str(/^\S{1,200}$/, 200) }),
+  trustSummary: obj({ session }),
+  history: obj({ session }, { last: str(/^\d{1,12}$/, 12) }),
+  // A piece of base64 well under the WebSocket frame limit (512 KiB); the kiosk caps the whole file.
+  importTrust: obj({ session, name: str(/^[^/\\\p{Cc}]{1,120}$/u, 120), data: str(/^[A-Za-z0-9+/]*={0,2}$/, MAX_TRUST_PIECE), done: bool }, { append: bool }),
+  trustMedia: obj({ session }),
+  importTrustMedia: obj({ session, path: str(/^\/[^\p{Cc}]{1,1000}$/u, 1000) }),
   demoCard: obj({ present: bool }),
+  scanMrz: obj({ on: bool }),
   // Longer than any CCCD QR on purpose: the parser answers over-long text with QR_TOO_LONG, a clearer message than BAD_REQUEST.
   qrText: obj({ text: str(undefined, 4096), source: oneOf(['camera', 'wedge', 'serial', 'typed'] as const) }),
   cameraFrame: obj({ purpose: cameraPurpose, jpeg: str(/^[A-Za-z0-9+/]+={0,2}$/, MAX_FRAME_BASE64) }, { device: str(undefined, 120) }),

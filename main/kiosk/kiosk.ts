@@ -14,7 +14,7 @@ import { EmulatedReader, demoCanSource } from '../verify/emulated-reader.js';
 import { type BiometricStep, type Recorder, VerificationPipeline, keyFromInput } from '../verify/pipeline.js';
 import type { CardReader, KeySource } from '../verify/card-reader.js';
 import type { TrustStore } from '../../drivers/emrtd/trust-store.js';
-import { loadTrustFolder } from '../verify/trust-folder.js';
+import { MAX_FILE_BYTES } from '../verify/trust-folder.js';
 import type { KeyOptions } from '../../offline-cache/device-keys.js';
 import { openLocalStore } from '../../offline-cache/store.js';
 import { storeRecorder } from './store.js';
@@ -27,9 +27,13 @@ import type { CameraPurpose } from '../api/contract.js';
 import type { QrScannerSource, QrSource } from '../api/contract.js';
 import { accessFromQr } from '../verify/qr-access.js';
 import { serialQrScanner } from './qr-serial.js';
-import type { QrDevice, QrSink, StoreStatus } from './parts.js';
+import type { QrDevice, QrSink, StoreProbe, StoreStatus } from './parts.js';
 import { type JpegQrDecoder, openQrDecoder } from './qr-scan.js';
 import type { KioskLaunchOptions } from './options.js';
+import { storeProbe } from './store-probe.js';
+import { type MrzOcr, openMrzOcr, scanMrzFromCamera } from './mrz-ocr.js';
+import { parseMrzKey } from '../../drivers/emrtd/bac.js';
+import { TrustAnchors, stationTrustDir } from './trust-anchors.js';
 
 
 interface KioskOptions {
@@ -55,6 +59,12 @@ interface KioskOptions {
   resumeWithinMs?: number;
   /** Minimum ms between two progress states (tests: 0). */
   progressEveryMs?: number;
+  /** The station's trust anchors, imported on the Settings screen; the pipeline uses their store. */
+  trustAnchors?: TrustAnchors;
+  /** Whether the store can take records; polled, and the screen goes out of service while it fails. */
+  storeProbe?: StoreProbe;
+  /** How often storeProbe is asked, ms (default 5 s). */
+  healthEveryMs?: number;
 }
 
 const DEFAULT_PIN = '123456';
@@ -106,7 +116,7 @@ export class Kiosk implements ApiHost, QrSink {
     this.log = opts.log ?? ((l) => process.stderr.write(`idkiosk: ${l}\n`));
     // Saved settings over the defaults; what the command line says for this run over both.
     const saved = opts.settingsStore?.load() ?? { settings: {} };
-    this.settings = { lang: 'vi', profile: 'airport', idleSeconds: 60, station: 'idkiosk', ...saved.settings, ...opts.settings };
+    this.settings = { lang: 'vi', profile: 'airport', idleSeconds: 60, station: 'idkiosk', sound: true, ...saved.settings, ...opts.settings };
     const salt = randomBytes(16);
     this.pin = saved.pin ?? { salt, hash: hashPin(opts.pin ?? DEFAULT_PIN, salt) };
     this.camera = new CameraFeed({ firstFrameMs: opts.face?.firstFrameMs ?? DEFAULT_FIRST_FRAME_MS });
@@ -117,11 +127,43 @@ export class Kiosk implements ApiHost, QrSink {
     const faceWorker = opts.face?.worker;
     if (faceWorker) this.onClose(() => faceWorker.close());
     this.pipeline.onState((data) => this.emit({ event: 'state', data }));
+    this.watchHealth();
     this.handlers = this.makeHandlers();
     void readFile(join(packageRoot(), 'package.json'), 'utf8').then(
       (t) => (this.version = (JSON.parse(t) as { version: string }).version),
       () => undefined,
     );
+  }
+
+  /**
+   * Out of service and back by itself: the store's health is polled; the reader's comes with
+   * its own events. The screen gets the clerk's words; the technical line (which command, which
+   * path) goes to the log once per change, never personal data.
+   */
+  private watchHealth(): void {
+    let lastReader = '';
+    const onReader = (s: KioskState): void => {
+      const p = s.reader.status === 'no-reader' || s.reader.status === 'no-driver' ? (s.reader.problem?.code ?? 'NO_READER') : '';
+      if (p === lastReader) return;
+      if (p) this.log(`reader: out of service (${p}): ${s.reader.problem?.messages.en ?? 'no PC/SC reader found'}`);
+      else if (lastReader) this.log('reader: back in service');
+      lastReader = p;
+    };
+    this.pipeline.onState(onReader);
+    onReader(this.pipeline.current);
+    const health = this.opts.storeProbe;
+    if (!health) return;
+    let last: string | undefined;
+    const tick = (): void => {
+      const r = health.check();
+      if (r?.why !== last) this.log(r ? `store: out of service: ${r.why}` : 'store: back in service');
+      last = r?.why;
+      this.pipeline.setStoreProblem(r?.problem);
+    };
+    tick();
+    const timer = setInterval(tick, this.opts.healthEveryMs ?? 5000);
+    timer.unref();
+    this.onClose(() => clearInterval(timer));
   }
 
   /** Frames from the renderer's camera, wanted while `state.camera` says so. */
@@ -134,6 +176,19 @@ export class Kiosk implements ApiHost, QrSink {
     this.cameraWant = undefined;
     if (!purpose) return;
     const release = this.camera.want(purpose);
+    if (purpose === 'mrz') {
+      const stop = new AbortController();
+      this.cameraWant = { purpose, release: () => (stop.abort(), release()) };
+      this.mrzOcr ??= this.openMrzOcr();
+      void scanMrzFromCamera(this.camera, stop.signal, this.mrzOcr, {
+        key: (k) => {
+          this.log(`mrz: read from the camera (${k.format}); opening the chip with it`);
+          this.pipeline.provideKey({ kind: 'mrz', key: parseMrzKey(`${k.documentNumber}:${k.dateOfBirth}:${k.dateOfExpiry}`) });
+        },
+        failed: (e) => this.pipeline.rejectQr(e),
+      });
+      return;
+    }
     if (purpose !== 'qr') {
       this.cameraWant = { purpose, release };
       return;
@@ -152,6 +207,15 @@ export class Kiosk implements ApiHost, QrSink {
       },
       hint: (prompt) => this.pipeline.cameraPrompt('qr', prompt),
     }, this.qrDecoder);
+  }
+
+  /** MRZ OCR (tesseract.js, its own thread), started with the first MRZ scan and stopped with the kiosk. */
+  private mrzOcr: MrzOcr | undefined;
+
+  private openMrzOcr(): MrzOcr {
+    const o = openMrzOcr();
+    this.onClose(() => o.close());
+    return o;
   }
 
   /** Camera QR decoding, on its own thread, started with the first scan and stopped with the kiosk. */
@@ -245,6 +309,31 @@ export class Kiosk implements ApiHost, QrSink {
     for (const l of this.listeners) l(e);
   }
 
+  /** Trust files being uploaded in pieces, per settings session. */
+  private readonly uploads = new Map<string, { name: string; parts: Buffer[] }>();
+
+  private anchors(): TrustAnchors {
+    const a = this.opts.trustAnchors;
+    if (!a) {
+      throw new IdkError('TRUST_NOT_AVAILABLE', {
+        vi: 'Ki-ốt này không có thư mục chứng thư nên không nhập được chứng thư.',
+        en: 'This kiosk keeps no trust folder, so anchors cannot be imported here.',
+      });
+    }
+    return a;
+  }
+
+  /** The operator PIN, with the same slow-down for every use (settings, overrides): five tries, then a pause that doubles. */
+  private checkPin(pin: string): void {
+    const now = Date.now();
+    if (now < this.lockedUntil) throw lockedOut(Math.ceil((this.lockedUntil - now) / 1000));
+    if (!timingSafeEqual(hashPin(pin, this.pin.salt), this.pin.hash)) {
+      if (++this.failures >= 5) this.lockedUntil = now + 30_000 * 2 ** (this.failures - 5);
+      throw wrongPin();
+    }
+    this.failures = 0;
+  }
+
   private checkSession(session: string): void {
     const until = this.sessions.get(session);
     if (until === undefined || until < Date.now()) {
@@ -277,7 +366,11 @@ export class Kiosk implements ApiHost, QrSink {
         this.pipeline.provideKey(keyFromInput(p));
         return { accepted: true };
       },
-      confirm: async ({ id }) => ({ record: await this.pipeline.confirm(id) }),
+      confirm: async ({ id, checked }) => ({ record: await this.pipeline.confirm(id, checked) }),
+      override: async ({ id, pin, reason }) => {
+        this.checkPin(pin);
+        return { record: await this.pipeline.override(id, reason) };
+      },
       skipFace: async ({ id }) => ({ state: await this.pipeline.skipFace(id) }),
       clear: async () => {
         this.pipeline.clear();
@@ -293,13 +386,7 @@ export class Kiosk implements ApiHost, QrSink {
       },
       unlockSettings: async ({ pin }) => {
         const now = Date.now();
-        if (now < this.lockedUntil) throw lockedOut(Math.ceil((this.lockedUntil - now) / 1000));
-        if (!timingSafeEqual(hashPin(pin, this.pin.salt), this.pin.hash)) {
-          // Slow guessing down: five tries, then a pause that doubles.
-          if (++this.failures >= 5) this.lockedUntil = now + 30_000 * 2 ** (this.failures - 5);
-          throw wrongPin();
-        }
-        this.failures = 0;
+        this.checkPin(pin);
         const session = randomBytes(18).toString('base64url');
         this.sessions.set(session, now + SESSION_MS);
         return { session };
@@ -334,6 +421,59 @@ export class Kiosk implements ApiHost, QrSink {
       lockSettings: async ({ session }) => {
         this.sessions.delete(session);
         return { locked: true };
+      },
+      history: async ({ session, last }) => {
+        this.checkSession(session);
+        const h = this.opts.store?.history;
+        if (!h) {
+          throw new IdkError('HISTORY_NOT_AVAILABLE', {
+            vi: 'Ki-ốt này không có kho lưu trữ cục bộ nên không có lịch sử.',
+            en: 'This kiosk has no local store, so there is no history.',
+          });
+        }
+        return h.call(this.opts.store, last ? { last } : {});
+      },
+      trustSummary: async ({ session }) => {
+        this.checkSession(session);
+        return this.anchors().summary();
+      },
+      importTrust: async ({ session, name, data, append, done }) => {
+        this.checkSession(session);
+        const anchors = this.anchors();
+        // Pieces of one file per settings session; a new first piece starts over.
+        const prev = append ? this.uploads.get(session) : undefined;
+        const parts = [...(prev?.parts ?? []), Buffer.from(data, 'base64')];
+        const received = parts.reduce((n, p) => n + p.length, 0);
+        if (received > MAX_FILE_BYTES) {
+          this.uploads.delete(session);
+          throw new IdkError('TRUST_FILE_REJECTED', { vi: `Tệp lớn hơn ${MAX_FILE_BYTES >> 20} MB: không phải chứng thư.`, en: `The file is larger than ${MAX_FILE_BYTES >> 20} MB: not trust material.` });
+        }
+        if (!done) {
+          this.uploads.set(session, { name, parts });
+          return { received };
+        }
+        this.uploads.delete(session);
+        const summary = anchors.import(name, new Uint8Array(Buffer.concat(parts)));
+        this.pipeline.setTrust(anchors.current);
+        this.log(`trust: imported ${name} (${summary.anchors.length} CSCA, ${summary.crls.length} CRL loaded)`);
+        return { received, summary };
+      },
+      trustMedia: async ({ session }) => {
+        this.checkSession(session);
+        return { files: this.anchors().mediaFiles() };
+      },
+      importTrustMedia: async ({ session, path }) => {
+        this.checkSession(session);
+        const anchors = this.anchors();
+        const f = anchors.mediaFile(path);
+        const summary = anchors.import(f.name, new Uint8Array(await readFile(f.path)));
+        this.pipeline.setTrust(anchors.current);
+        this.log(`trust: imported ${f.name} from removable media (${summary.anchors.length} CSCA, ${summary.crls.length} CRL loaded)`);
+        return { summary };
+      },
+      scanMrz: async ({ on }) => {
+        this.pipeline.wantMrz(on);
+        return { accepted: true };
       },
       demoCard: async ({ present }) => {
         const r = this.opts.reader;
@@ -374,6 +514,8 @@ interface DemoKioskOptions {
   /** Face 1:1 against the renderer's camera: a worker is started (models warm up in the background) and closed with the kiosk. */
   face?: boolean | Omit<KioskFaceOptions, 'worker' | 'health'>;
   log?: (line: string) => void;
+  storeProbe?: StoreProbe;
+  trustAnchors?: TrustAnchors;
 }
 
 /** The face options for a kiosk being built, with its worker started; undefined when face is off or cannot run. */
@@ -401,6 +543,8 @@ export async function demoKiosk(o: DemoKioskOptions): Promise<{ kiosk: Kiosk; re
     face: withFaceWorker(o.face, o.log ?? ((l: string) => process.stderr.write(`idkiosk: ${l}\n`))),
     // The camera that checks faces also reads the card's QR code while a key is needed.
     qrCamera: Boolean(o.face),
+    storeProbe: o.storeProbe,
+    trustAnchors: o.trustAnchors,
   });
   return { kiosk, reader };
 }
@@ -420,15 +564,21 @@ interface KioskForOptions extends Partial<Omit<KioskLaunchOptions, 'face'>> {
   log?: (line: string) => void;
   /** Face 1:1 against the renderer's camera after each read (start/demo: on unless --no-face). */
   face?: DemoKioskOptions['face'];
+  /** How often the store's disk is checked for the out-of-service screen, ms (tests shorten it). */
+  healthEveryMs?: number;
+  /** Where USB sticks appear, for importing trust anchors (default /media, /run/media, /mnt). */
+  mediaRoots?: string[];
 }
 
 /** The kiosk `start`/`demo` and the Electron shell build: a card folder means demo mode. */
 export async function kioskFor(o: KioskForOptions): Promise<Kiosk> {
   const pin = o.pin ?? process.env.IDKIOSK_PIN;
   const log = o.log ?? ((l: string) => process.stderr.write(`idkiosk: ${l}\n`));
-  const trust = o.trust !== undefined ? await loadTrustFolder(o.trust) : undefined;
   const base = defaultDataDir(o.dataDir);
   const dir = o.card ? join(base, 'demo') : base;
+  // The anchors imported in Settings (trust/ in the data folder) and the --trust folder, as one store.
+  const trustAnchors = new TrustAnchors(stationTrustDir(dir), { extra: o.trust, mediaRoots: o.mediaRoots });
+  const trust = await trustAnchors.load();
   const store = openLocalStore({ ...o.keys, dataDir: dir });
   let sync: KioskSync | undefined;
   try {
@@ -448,6 +598,7 @@ export async function kioskFor(o: KioskForOptions): Promise<Kiosk> {
   // Each confirmed verification is committed locally first, then the sender is woken for it.
   const recorder: Recorder & StoreStatus = {
     status: async () => ({ ...(await stored.status()), server: sync?.url ?? null }),
+    history: (q) => stored.history!(q),
     async record(v) {
       const r = await stored.record(v);
       sync?.notify();
@@ -468,13 +619,28 @@ export async function kioskFor(o: KioskForOptions): Promise<Kiosk> {
     store.close();
   };
   if (o.card) {
-    const { kiosk } = await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder, settingsStore, face: o.face, log });
+    const { kiosk } = await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder, settingsStore, face: o.face, log, storeProbe: storeProbe(dir), trustAnchors });
     kiosk.onClose(closeStore);
     if (o.qrSerial) kiosk.useSerialQr(o.qrSerial, o.qrBaud, log);
     return kiosk;
   }
   const reader = new PcscCardReader({ name: o.reader, watch: o.watch });
-  const kiosk = new Kiosk({ reader, mode: 'live', settings: o.profile ? { profile: o.profile } : {}, pin, trust, recorder, store: recorder, settingsStore, log, face: withFaceWorker(o.face, log), qrCamera: Boolean(o.face) });
+  const kiosk = new Kiosk({
+    reader,
+    mode: 'live',
+    settings: o.profile ? { profile: o.profile } : {},
+    pin,
+    trust,
+    recorder,
+    store: recorder,
+    settingsStore,
+    log,
+    face: withFaceWorker(o.face, log),
+    qrCamera: Boolean(o.face),
+    storeProbe: storeProbe(dir),
+    healthEveryMs: o.healthEveryMs,
+    trustAnchors,
+  });
   kiosk.onClose(async () => {
     await reader.close();
     await closeStore();

@@ -1,12 +1,20 @@
 // The kiosk's part interfaces: what the composition root (kiosk.ts) expects of the parts it
 // plugs in, so each part can be written and tested without importing the kiosk itself.
-import type { QrSource, StatusView } from '../api/contract.js';
+import type { ApiError, HistoryView, QrSource, StatusView } from '../api/contract.js';
 
 /** Queue depth, last sync and link quality, from the store (offline-cache) once it is plugged in. */
 export interface StoreStatus {
   status(): Promise<Extract<StatusView['store'], { available: true }>>;
+  /** Today's verifications, masked (history.ts). */
+  history?(o: { last?: string }): HistoryView;
   /** Forward to another ingest server from now on (the settings screen); resolves with the server in effect. */
   setSyncServer?(url: string, token: string | undefined): Promise<string>;
+}
+
+/** Whether the store can take the next record (store-probe.ts): a problem for the screen and a technical line for the log. */
+export interface StoreProbe {
+  readonly dir: string;
+  check(): { problem: ApiError; why: string } | undefined;
 }
 
 /** What the status screen shows of a QR scanner. */

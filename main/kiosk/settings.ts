@@ -57,6 +57,7 @@ export function parseSettings(text: string): { value: Persisted; problems: strin
   take('profile', (v) => (PROFILES as readonly unknown[]).includes(v));
   take('idleSeconds', (v) => Number.isInteger(v) && (v as number) >= 5 && (v as number) <= 600);
   take('station', (v) => typeof v === 'string' && /^\P{Cc}{1,60}$/u.test(v));
+  take('sound', (v) => typeof v === 'boolean');
   let pin: PinHash | undefined;
   if (r.pin !== undefined) {
     const p = r.pin as { salt?: unknown; hash?: unknown } | null;
@@ -69,8 +70,8 @@ export function parseSettings(text: string): { value: Persisted; problems: strin
 }
 
 function serializeSettings(p: { settings: SettingsView; pin: PinHash }): string {
-  const { lang, profile, idleSeconds, station } = p.settings;
-  return JSON.stringify({ v: 1, settings: { lang, profile, idleSeconds, station }, pin: { salt: p.pin.salt.toString('base64'), hash: p.pin.hash.toString('base64') } }, null, 2) + '\n';
+  const { lang, profile, idleSeconds, station, sound } = p.settings;
+  return JSON.stringify({ v: 1, settings: { lang, profile, idleSeconds, station, sound }, pin: { salt: p.pin.salt.toString('base64'), hash: p.pin.hash.toString('base64') } }, null, 2) + '\n';
 }
 
 /**

@@ -6,6 +6,7 @@ import type { StatusView } from '../api/contract.js';
 import type { StoreStatus } from './parts.js';
 import { type Who, verificationEvent } from '../verify/event.js';
 import type { Recorder } from '../verify/pipeline.js';
+import { todaysHistory } from './history.js';
 
 /** A sync that succeeded this recently means the link is good; older means weak; none means down. */
 const GOOD_MS = 10 * 60_000;
@@ -32,6 +33,7 @@ export function storeRecorder(store: LocalStore, who: Who = {}): Recorder & Stor
       const ev = recordVerification(store, verificationEvent(v, who));
       return { eventId: ev.id };
     },
+    history: (o) => todaysHistory(store, o),
     async status(): Promise<Extract<StatusView['store'], { available: true }>> {
       const counts = queueCounts(store);
       const lastOk = getMeta(store, 'last_sync_ok');
@@ -40,7 +42,11 @@ export function storeRecorder(store: LocalStore, who: Who = {}): Recorder & Stor
       const rows = stmt(store, 'SELECT at FROM events WHERE at >= ? ORDER BY at').all(since) as Array<{ at: number }>;
       const perHour = new Map<string, number>();
       for (const { at } of rows) {
-        const hour = new Date(at - (at % 3600_000)).toISOString();
+        // The start of the hour on this machine's clock (Asia/Ho_Chi_Minh in the field), as an instant:
+        // the screen labels it in local time, and a zone with a half-hour offset still gets its own hours.
+        const start = new Date(at);
+        start.setMinutes(0, 0, 0);
+        const hour = start.toISOString();
         perHour.set(hour, (perHour.get(hour) ?? 0) + 1);
       }
       return {

@@ -20,6 +20,8 @@ export interface VerificationRecord {
   reader: string;
   /** Present when a scanned QR opened the chip: where it came from and where it disagreed with the chip. */
   qr?: QrCheckView;
+  /** What staff added: the checks made before confirming a review, or an override of a reject (reason typed, PIN given). */
+  staff?: { checked?: string[]; override?: string };
 }
 
 /** Where and by whom: default $IDKIOSK_SITE / the host name, $IDKIOSK_OPERATOR / the login name. */
@@ -64,9 +66,12 @@ export function verificationEvent(v: VerificationRecord, who: Who = {}): Verific
     reader: v.reader,
     document: { type: d.documentType.replace(/<+$/, '') || d.documentType, issuingState: d.issuingState, number: d.documentNumber, dateOfExpiry: d.dateOfExpiry || undefined },
     holder: { idNumber: report.vn?.idNumber || undefined, fullName: fullName || undefined, dateOfBirth: d.dateOfBirth || undefined },
-    result: storedOutcome(v.decision),
+    // An override is a person accepting against the rule: the event says what happened to the
+    // holder (accepted) and carries the reason; the red authenticity beside it shows why it was one.
+    result: v.staff?.override ? 'accepted' : storedOutcome(v.decision),
     authenticity: { passive: report.authenticity.passive as CheckOutcome, chip: report.authenticity.chip as CheckOutcome, active: report.authenticity.active as CheckOutcome },
     access: accessRecord(report.access, v.qr),
     biometric: biometricRecord(v.biometric) ?? { method: 'none', score: null },
+    ...(v.staff ? { staff: { ...v.staff } } : {}),
   };
 }

@@ -9,6 +9,7 @@ import { parseMrzKey } from '../../drivers/emrtd/bac.js';
 import { type AccessKey, validateCan } from '../../drivers/emrtd/read-document.js';
 import type {
   AccessKeyInput,
+  ApiError,
   AuthenticityView,
   BiometricView,
   CameraPurpose,
@@ -20,6 +21,7 @@ import type {
   QrSource,
   ReaderView,
   RecordView,
+  ReviewCheck,
   VerificationView,
 } from '../api/contract.js';
 import { type ReadReport, decodeDocument } from './report.js';
@@ -30,7 +32,7 @@ import type { FaceResult } from './face-result.js';
 import { type QrAccess, openedWithLabel, qrCheckView } from './qr-access.js';
 import { type CardKey, type CardReader, type KeySource, readCard } from './card-reader.js';
 import type { VerificationRecord } from './event.js';
-import { authenticityLevel, decide, qrAgreement } from './policy.js';
+import { authenticityLevel, decide, qrAgreement, storedOutcome } from './policy.js';
 
 // ---------------------------------------------------------------- plug-in points
 
@@ -223,6 +225,8 @@ export class VerificationPipeline {
 
   /** A key typed by the clerk (keyFromInput) or pushed by a scanner; reads at once if a card waits. */
   provideKey(key: AccessKey): void {
+    // A key given on purpose reads the card that is there, even the previous person's.
+    this.awaitingNextCard = false;
     this.key = key.kind === 'can' ? { kind: 'can', can: validateCan(key.can) } : key;
     if (this.state.qrWaiting) this.set({ qrWaiting: undefined });
     if (this.opts.reader.status() === 'card') void this.read();
@@ -259,8 +263,14 @@ export class VerificationPipeline {
     this.report = undefined;
     if (this.state.qrWaiting) this.set({ qrWaiting: undefined });
     const card = this.opts.reader.status() === 'card';
-    this.set({ phase: card ? 'need-key' : 'idle', result: undefined, progress: undefined, error: undefined, keyError: undefined, camera: undefined });
+    // After a recorded result the card on the reader is the previous person's: wait for the next card
+    // (lifted and another placed) rather than ask for its key again. Otherwise the clerk reads it again.
+    this.awaitingNextCard = card && this.state.phase === 'confirmed';
+    this.set({ phase: card && !this.awaitingNextCard ? 'need-key' : 'idle', result: undefined, progress: undefined, error: undefined, keyError: undefined, camera: undefined });
   }
+
+  /** "Next person" after a recorded result, with that person's card still on the reader. */
+  private awaitingNextCard = false;
 
   /**
    * The clerk ends the face step and compares by eye: the result is `not-compared`
@@ -274,7 +284,46 @@ export class VerificationPipeline {
     return this.state;
   }
 
-  async confirm(id: string): Promise<RecordView> {
+  /**
+   * Records the result as the rule decided it: an accept is confirmed; a review only with
+   * what the clerk checked (`checked`, at least one); a reject records the refusal (the
+   * stored outcome is `rejected`), never an acceptance.
+   */
+  async confirm(id: string, checked?: readonly ReviewCheck[]): Promise<RecordView> {
+    const result = this.onScreen(id);
+    if (result.decision === 'review' && result.record.status !== 'stored' && (checked?.length ?? 0) === 0) {
+      throw new IdkError('REVIEW_CHECK_REQUIRED', {
+        vi: 'Kết quả này cần cán bộ kiểm tra: hãy đánh dấu những gì bạn đã kiểm tra rồi mới xác nhận.',
+        en: 'This result needs a staff check: tick what you checked, then confirm.',
+      });
+    }
+    return this.commit(result, result.decision === 'review' && checked?.length ? { checked: [...checked] } : undefined);
+  }
+
+  /**
+   * A clerk accepts against a reject (the operator PIN was checked by the caller): the event
+   * records the acceptance with the typed reason. Only a reject not yet recorded can be overridden.
+   */
+  async override(id: string, reason: string): Promise<RecordView> {
+    const result = this.onScreen(id);
+    if (result.decision !== 'reject' || result.record.status === 'stored' || result.record.status === 'pending') {
+      throw new IdkError('OVERRIDE_NOT_ALLOWED', {
+        vi: 'Chỉ kết quả "Từ chối" chưa ghi nhận mới có thể chấp nhận ngoại lệ.',
+        en: 'Only a "Reject" result not yet recorded can be accepted as an exception.',
+      });
+    }
+    const line = reason.normalize('NFC').trim();
+    if (line.length < 5 || line.length > 200 || /[\p{Cc}\u2028\u2029]/u.test(line)) {
+      throw new IdkError('OVERRIDE_REASON_REQUIRED', {
+        vi: 'Hãy ghi lý do chấp nhận ngoại lệ trên một dòng (từ 5 đến 200 ký tự).',
+        en: 'Type the reason for the exception on one line (5 to 200 characters).',
+      });
+    }
+    return this.commit(result, { override: line });
+  }
+
+  /** The result on screen with this id, once the face step is over. */
+  private onScreen(id: string): VerificationView {
     const result = this.state.result;
     if (this.state.phase === 'face' && result?.id === id) {
       throw new IdkError('FACE_PENDING', {
@@ -288,9 +337,14 @@ export class VerificationPipeline {
         en: 'This result is no longer on screen (cleared or another card was read): read the card again.',
       });
     }
+    return result;
+  }
+
+  private async commit(result: VerificationView, staff: VerificationRecord['staff']): Promise<RecordView> {
+    const id = result.id;
     if (result.record.status === 'stored' || result.record.status === 'pending') return result.record;
     const recorder = this.opts.recorder;
-    if (!recorder) {
+    if (!recorder || !this.report) {
       const record: RecordView = { status: 'not-available' };
       this.set({ phase: 'confirmed', result: { ...result, record } });
       return record;
@@ -299,8 +353,8 @@ export class VerificationPipeline {
     this.set({ result: { ...result, record: { status: 'pending' } } });
     let record: RecordView;
     try {
-      const { eventId } = await recorder.record({ id, at: new Date().toISOString(), report: this.report, decision: result.decision, biometric: result.biometric, reader: this.opts.reader.name, ...(result.qr ? { qr: result.qr } : {}) });
-      record = { status: 'stored', eventId };
+      const { eventId } = await recorder.record({ id, at: new Date().toISOString(), report: this.report, decision: result.decision, biometric: result.biometric, reader: this.opts.reader.name, ...(result.qr ? { qr: result.qr } : {}), ...(staff ? { staff } : {}) });
+      record = { status: 'stored', eventId, outcome: staff?.override ? 'accepted' : storedOutcome(result.decision), ...(staff?.override ? { override: true as const } : {}) };
     } catch (e) {
       record = { status: 'failed', error: errorData(e) };
     }
@@ -316,6 +370,24 @@ export class VerificationPipeline {
     return { name: r.name, status: r.status(), emulated: r.emulated, ...(problem ? { problem: errorData(problem) } : {}) };
   }
 
+  /** The camera reads the MRZ while the key prompt is up (on), or goes back to what it did (off). */
+  wantMrz(on: boolean): void {
+    if (this.state.phase !== 'need-key') return;
+    if (on) this.set({ camera: { purpose: 'mrz' } });
+    else if (this.state.camera?.purpose === 'mrz') this.set({ camera: undefined });
+  }
+
+  /** New trust anchors (imported in Settings): the next read chains to them. */
+  setTrust(trust: TrustStore | undefined): void {
+    this.opts.trust = trust;
+  }
+
+  /** The store's health as the kiosk last found it (undefined = fine); only a change is pushed. */
+  setStoreProblem(problem: ApiError | undefined): void {
+    if (this.state.storeProblem?.code === problem?.code) return;
+    this.set({ storeProblem: problem });
+  }
+
   /** A prompt for the person at the camera (QR hints, face quality), only while frames for that purpose are wanted. */
   cameraPrompt(purpose: CameraPurpose, prompt: { code: string; messages: { vi: string; en: string } } | undefined): void {
     const cam = this.state.camera;
@@ -325,6 +397,8 @@ export class VerificationPipeline {
 
   private set(patch: Partial<KioskState>): void {
     const next = { ...this.state, ...patch, seq: this.state.seq + 1 };
+    // An MRZ scan belongs to the key prompt: it ends with it.
+    if (next.phase !== 'need-key' && next.camera?.purpose === 'mrz') next.camera = undefined;
     // The QR camera follows the phase: on while a key is needed, off otherwise (the face step has its own).
     if (this.opts.qrCamera) {
       if (next.phase === 'need-key' && !next.camera) next.camera = { purpose: 'qr' };
@@ -338,12 +412,21 @@ export class VerificationPipeline {
   private onReaderChange(): void {
     const reader = this.readerView();
     if (reader.status !== 'card') {
+      // Lifted after the result was confirmed: the person has left with their card, so their data goes too.
+      if (this.state.phase === 'confirmed') {
+        this.set({ reader });
+        this.clear();
+        return;
+      }
+      this.awaitingNextCard = false;
       // Removal: an ongoing read fails on its own (CARD_REMOVED); a waiting prompt goes back to idle.
       this.set({ reader, ...(this.state.phase === 'need-key' ? { phase: 'idle' as const, keyError: undefined } : {}) });
       return;
     }
     const placed = this.state.reader.status !== 'card';
     this.set({ reader });
+    if (!placed && this.awaitingNextCard) return;
+    this.awaitingNextCard = false;
     // A card placed during the face step is the next person's: drop the face step and read it.
     if (placed && this.state.phase === 'face') {
       this.generation++;

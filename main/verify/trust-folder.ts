@@ -7,11 +7,11 @@ import { join, relative } from 'node:path';
 import { IdkError } from '../../core/errors.js';
 import { type TrustFile, type TrustStore, buildTrustStore } from '../../drivers/emrtd/trust-store.js';
 
-const TRUST_EXTENSIONS = ['.pem', '.der', '.cer', '.crt', '.ml', '.crl'];
+export const TRUST_EXTENSIONS = ['.pem', '.der', '.cer', '.crt', '.ml', '.crl'];
 /** Deeper than any published CSCA package; stops symlink loops. */
 const MAX_DEPTH = 4;
 /** A national master list is a few MB; anything far larger is not trust material. */
-const MAX_FILE_BYTES = 64 * 1024 * 1024;
+export const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 interface TrustFolder extends TrustStore {
   /** Files skipped because their extension is not one of TRUST_EXTENSIONS (README, LDIF...). */
@@ -25,7 +25,14 @@ function unreadable(dir: string): IdkError {
   });
 }
 
-export async function loadTrustFolder(dir: string): Promise<TrustFolder> {
+/** The files of a trust folder as they are, before any judgement: what loadTrustFolder builds from. */
+export interface TrustFolderFiles {
+  files: TrustFile[];
+  skipped: string[];
+  oversized: string[];
+}
+
+export async function readTrustFolder(dir: string): Promise<TrustFolderFiles> {
   try {
     if (!(await stat(dir)).isDirectory()) throw new Error('not a directory');
   } catch {
@@ -58,13 +65,22 @@ export async function loadTrustFolder(dir: string): Promise<TrustFolder> {
     }
   };
   await walk(dir, 0);
-  const store = buildTrustStore(files);
-  for (const name of oversized) {
+  return { files, skipped, oversized };
+}
+
+/** One store from the files of several read folders (a CRL in one may be signed by a CSCA in another). */
+export function trustFromFolders(folders: TrustFolderFiles[]): TrustFolder {
+  const store = buildTrustStore(folders.flatMap((f) => f.files));
+  for (const name of folders.flatMap((f) => f.oversized)) {
     store.problems.push({
       file: name,
       code: 'UNREADABLE',
       messages: { en: `${name}: larger than ${MAX_FILE_BYTES >> 20} MB, not trust material: skipped`, vi: `${name}: lớn hơn ${MAX_FILE_BYTES >> 20} MB, không phải dữ liệu tin cậy: bỏ qua` },
     });
   }
-  return { ...store, skipped };
+  return { ...store, skipped: folders.flatMap((f) => f.skipped) };
+}
+
+export async function loadTrustFolder(dir: string): Promise<TrustFolder> {
+  return trustFromFolders([await readTrustFolder(dir)]);
 }

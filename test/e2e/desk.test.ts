@@ -10,7 +10,7 @@ import { STRINGS, vnDate } from '../../renderer/i18n.js';
 import { decodeDocument, type ReadReport } from '../../main/verify/report.js';
 import { authenticityView } from '../../main/verify/pipeline.js';
 import { loadDemo } from '../helpers/cards.js';
-import { type Rig, contrastProblems, rig, shot, unlabelled } from './harness.js';
+import { type Rig, axeProblems, contrastProblems, rig, shot, unlabelled } from './harness.js';
 import { queueCounts } from '../../offline-cache/outbox.js';
 
 let card: CardImage;
@@ -36,6 +36,7 @@ describe('desk view', () => {
     await expect.poll(() => page.getByTestId('phase').textContent()).toBe(vi.phase.idle);
     expect(await unlabelled(page)).toEqual([]);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await shot(page, 'desk-1-idle');
 
     await page.getByTestId('demo-place').click();
@@ -44,10 +45,12 @@ describe('desk view', () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('can');
     await page.keyboard.type('111111');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByTestId('key-error').textContent(), { timeout: 20_000 }).toContain('CAN');
+    // The chip's refusal in plain words: no "CAN" jargon on a Vietnamese screen.
+    await expect.poll(() => page.getByTestId('key-error').textContent(), { timeout: 20_000 }).toBe(vi.errors.ACCESS_DENIED);
     await shot(page, 'desk-2-wrong-can');
     expect(await unlabelled(page)).toEqual([]);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
 
     // Watch the bar from inside the page: every value it shows, in order.
     await page.evaluate(() => {
@@ -93,9 +96,13 @@ describe('desk view', () => {
     expect(await page.getByTestId('airport-panel').textContent()).toContain(vn.fullName);
     expect(await unlabelled(page)).toEqual([]);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await shot(page, 'desk-4-result');
 
-    // The confirm button is reached with the keyboard and pressed with Enter.
+    // No trust store here: the decision is review, in view at the top. The clerk ticks what they
+    // checked; the confirm button is reached with the keyboard and pressed with Enter.
+    expect(await page.getByTestId('decision').getAttribute('data-decision')).toBe('review');
+    await page.getByTestId('check-FACE_BY_EYE').check();
     await page.getByTestId('confirm').focus();
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('record').getAttribute('data-status')).toBe('stored');
@@ -103,7 +110,7 @@ describe('desk view', () => {
     // The event is in the real store: signed, chained, waiting to be sent.
     expect(queueCounts(r.store!)).toMatchObject({ head: 1, acked: 0, pending: 1 });
     expect(r.kiosk.state.phase).toBe('confirmed');
-    expect(await page.getByTestId('confirm').isDisabled()).toBe(true);
+    expect(await page.getByTestId('confirm').count()).toBe(0);
     await shot(page, 'desk-5-confirmed');
   });
 
@@ -122,11 +129,16 @@ describe('desk view', () => {
     await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('vi');
   });
 
-  it('next person wipes the data; a lifted card during the read is a clear error', async () => {
+  it('next person wipes the data and waits for the next card; a lifted card during the read is a clear error', async () => {
     const { page, reader } = r;
     await page.getByTestId('next').click();
-    await expect.poll(() => page.getByTestId('phase').getAttribute('data-phase')).toBe('need-key');
+    // The recorded person's card is still on the reader: not read again, the next card is awaited.
+    await expect.poll(() => page.getByTestId('phase').getAttribute('data-phase')).toBe('idle');
+    expect(await page.getByTestId('phase').textContent()).toBe(STRINGS.vi.liftForNext);
     expect(await page.locator('body').textContent()).not.toContain(expected.vn!.fullName);
+    await page.getByTestId('demo-remove').click();
+    await page.getByTestId('demo-place').click();
+    await expect.poll(() => page.getByTestId('phase').getAttribute('data-phase')).toBe('need-key');
     await page.getByLabel(STRINGS.vi.canLabel).fill(card.secrets.can!);
     await page.keyboard.press('Enter');
     await page.getByTestId('progress').waitFor();
@@ -148,6 +160,7 @@ describe('desk view', () => {
     expect(await page.getByTestId('devices').textContent()).toContain(r.reader.name);
     expect(await unlabelled(page)).toEqual([]);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await shot(page, 'status');
 
     await page.getByTestId('tab-settings').click();
@@ -161,6 +174,7 @@ describe('desk view', () => {
     await expect.poll(() => page.getByTestId('saved').textContent()).toBe(STRINGS.vi.saved);
     expect(r.kiosk.currentSettings.profile).toBe('residence');
     expect(await unlabelled(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await shot(page, 'settings');
 
     // The residence profile prefills the declaration form from the chip.

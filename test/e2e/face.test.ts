@@ -64,7 +64,9 @@ describe('face step with the camera', () => {
     // The live picture really plays in the page (the fake device's frames, not a placeholder).
     await expect.poll(() => page.getByTestId('camera-video').evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 20_000 }).toBe(640);
     expect(await page.locator('.viewfinder svg.guide ellipse').count()).toBe(1);
-    expect(await page.getByTestId('confirm').isDisabled()).toBe(true);
+    // Nothing to confirm while the face step runs: the decision is not made yet.
+    expect(await page.getByTestId('confirm').count()).toBe(0);
+    expect(await page.getByTestId('decision').getAttribute('data-decision')).toBe('pending');
     await shot(page, 'face-1-live');
     expect(await unlabelled(page)).toEqual([]);
 
@@ -106,9 +108,17 @@ describe('face step with the camera', () => {
     expect(await page.getByTestId('face-step').locator('img.step-picture').getAttribute('src')).toBe('img/look-camera.svg');
     await shot(page, 'face-3-self-service-look');
     await expect.poll(() => page.getByTestId('self-service').getAttribute('data-phase'), { timeout: 60_000 }).toBe('result');
-    expect(await page.getByTestId('biometric').getAttribute('data-status')).toBe('not-matched');
-    expect(Number(await page.getByTestId('biometric').getAttribute('data-score'))).toBeLessThan(FACE_THRESHOLD);
+    const bio = r!.kiosk.state.result!.biometric;
+    expect(bio.status).toBe('not-matched');
+    expect(bio.status === 'not-matched' && bio.score).toBeLessThan(FACE_THRESHOLD);
     expect(r!.kiosk.state.result!.decision).toBe('reject');
+    // The person is sent to staff; scores and the liveness note are staff matters, not shown to them.
+    expect(await page.getByTestId('ask-staff').textContent()).toBe(STRINGS.vi.ssSeeStaff);
+    expect(await page.getByTestId('confirm').count()).toBe(0);
+    expect(await page.getByTestId('biometric').count()).toBe(0);
+    // Staff open their panel with the PIN: there the liveness statement stands.
+    await page.getByTestId('staff-pin').fill('123456');
+    await page.getByTestId('staff-unlock').tap();
     expect(await page.getByTestId('liveness').textContent()).toBe(NO_LIVENESS.message.vi);
     expect(await contrastProblems(page)).toEqual([]);
     await shot(page, 'face-4-self-service-no-match');
@@ -151,6 +161,7 @@ describe('face step with the camera', () => {
     expect(kiosk.state.camera).toBeUndefined();
     expect(await contrastProblems(page)).toEqual([]);
     await shot(page, 'face-6c-skipped');
+    await page.getByTestId('check-FACE_BY_EYE').check();
     await page.getByTestId('confirm').click();
     await expect.poll(() => page.getByTestId('record').getAttribute('data-status')).toBe('stored');
     const events = [...exportEvents(store!)];
@@ -166,8 +177,9 @@ describe('face step with the camera', () => {
     await expect.poll(() => page.getByTestId('face-step').count(), { timeout: 30_000 }).toBe(1);
     expect(await page.getByTestId('skip-face').count()).toBe(0);
     await expect.poll(() => page.getByTestId('self-service').getAttribute('data-phase'), { timeout: 60_000 }).toBe('result');
-    expect(await page.getByTestId('biometric').getAttribute('data-status')).toBe('not-compared');
+    expect(r!.kiosk.state.result!.biometric.status).toBe('not-compared');
     expect(await page.getByTestId('ask-staff').textContent()).toBe(STRINGS.vi.ssFaceAskStaff);
+    expect(await page.getByTestId('confirm').count()).toBe(0);
     expect(await contrastProblems(page)).toEqual([]);
     await shot(page, 'face-6d-self-service-ask-staff');
   });

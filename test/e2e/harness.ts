@@ -2,7 +2,8 @@
 // kiosk with the software chip behind the real headless host, and Debian's Chromium
 // driven by playwright-core with a fresh profile. A missing Chromium fails the test with
 // the package to install; nothing is skipped.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
 import ts from 'typescript';
@@ -82,6 +83,10 @@ export interface RigOptions {
   trust?: TrustStore;
   /** Chromium's camera: a Y4M/MJPEG file played as a fake device, or 'none' (permission granted, no device). */
   camera?: string | 'none';
+  /** The page's time zone (default the machine's). */
+  timezoneId?: string;
+  /** Script run in the page before its own (e.g. to watch WebAudio). */
+  initScript?: () => void;
 }
 
 /** Chromium switches for a camera: a file as the fake device, or no device at all; the permission prompt answered yes. */
@@ -97,7 +102,7 @@ export function requireChromium(): void {
   }
 }
 
-export async function launch(touch = false, camera?: string | 'none'): Promise<{ context: BrowserContext; page: Page }> {
+export async function launch(touch = false, camera?: string | 'none', timezoneId?: string): Promise<{ context: BrowserContext; page: Page }> {
   requireChromium();
   const context = await chromium.launchPersistentContext(tempDir('idk-chromium-'), {
     executablePath: CHROMIUM,
@@ -106,6 +111,7 @@ export async function launch(touch = false, camera?: string | 'none'): Promise<{
     viewport: { width: 1280, height: 900 },
     hasTouch: touch,
     locale: 'vi-VN',
+    ...(timezoneId ? { timezoneId } : {}),
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page };
@@ -118,7 +124,7 @@ export async function rig(o: RigOptions): Promise<Rig> {
   const face = o.face ? { ...(o.face === true ? {} : o.face), worker: new FaceWorker() } : undefined;
   const kiosk = new Kiosk({ reader, mode: 'demo', keySources: o.autoKey ? [demoCanSource(o.card)] : [], settings: o.settings, pin: o.pin, recorder, store: recorder, face, trust: o.trust, qrCamera: o.qrCamera });
   if (store) kiosk.onClose(() => store.close());
-  const b = await browse(kiosk, { touch: o.touch, camera: o.camera });
+  const b = await browse(kiosk, { touch: o.touch, camera: o.camera, timezoneId: o.timezoneId, initScript: o.initScript });
   return { kiosk, reader, store, ...b };
 }
 
@@ -131,10 +137,11 @@ export interface Browsed {
 }
 
 /** Any kiosk (e.g. one built by kioskFor on a PC/SC reader) behind the headless host, opened in Chromium. */
-export async function browse(kiosk: Kiosk, o: { touch?: boolean; camera?: string | 'none' } = {}): Promise<Browsed> {
+export async function browse(kiosk: Kiosk, o: { touch?: boolean; camera?: string | 'none'; timezoneId?: string; initScript?: () => void } = {}): Promise<Browsed> {
   const js = compileRenderer();
   const host = await startHost(kiosk, { roots: { static: join(packageRoot(), 'renderer'), js } });
-  const { context, page } = await launch(o.touch, o.camera);
+  const { context, page } = await launch(o.touch, o.camera, o.timezoneId);
+  if (o.initScript) await page.addInitScript(o.initScript);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
@@ -212,5 +219,48 @@ export async function unlabelled(page: Page): Promise<string[]> {
       if (!labelled) out.push(el.outerHTML.slice(0, 80));
     }
     return out;
+  });
+}
+
+/** Whether the element lies wholly inside the viewport as it is now (no scrolling needed to see or press it). */
+export async function inViewport(page: Page, testId: string): Promise<boolean> {
+  const box = await page.getByTestId(testId).boundingBox();
+  const vp = page.viewportSize();
+  if (!box || !vp) return false;
+  return box.x >= 0 && box.y >= 0 && box.x + box.width <= vp.width && box.y + box.height <= vp.height;
+}
+
+/** A screenshot of what the person sees now, without scrolling (the viewport only). */
+export async function viewShot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
+}
+
+/**
+ * Confirms the result on screen as a clerk does: a `review` needs what was checked ticked
+ * first (the comparison of person and photo), an `accept` is confirmed at once.
+ */
+export async function confirmOnDesk(page: Page): Promise<void> {
+  if ((await page.getByTestId('decision').getAttribute('data-decision')) === 'review') await page.getByTestId('check-FACE_BY_EYE').check();
+  await page.getByTestId('confirm').click();
+}
+
+let axeSource: string | undefined;
+
+/**
+ * axe-core's serious and critical violations on the page as it is now ("rule: element …").
+ * The engine is evaluated through the debugging protocol, so the page's CSP (no inline
+ * script) stays as shipped; nothing is added to the package.
+ */
+export async function axeProblems(page: Page): Promise<string[]> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  const loaded = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe === 'object');
+  if (!loaded) await page.evaluate(`${axeSource}\n;void 0`);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: Array<{ id: string; impact?: string | null; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${JSON.stringify(n.target)}`));
   });
 }

@@ -5,7 +5,7 @@ import { parseDg13 } from '../../drivers/emrtd/dg13.js';
 import type { CardImage } from '../../drivers/emulator/card-image.js';
 import { STRINGS } from '../../renderer/i18n.js';
 import { loadDemo } from '../helpers/cards.js';
-import { type Rig, contrastProblems, rig, shot, unlabelled } from './harness.js';
+import { type Rig, axeProblems, contrastProblems, rig, shot, unlabelled } from './harness.js';
 
 const IDLE_SECONDS = 5;
 let card: CardImage;
@@ -29,6 +29,7 @@ describe('self-service view', () => {
     expect(await page.getByRole('heading', { level: 2 }).textContent()).toBe(vi.ssStep1);
     expect(await unlabelled(page)).toEqual([]);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await shot(page, 'self-service-1-welcome');
 
     await page.getByTestId('demo-place').tap();
@@ -45,9 +46,13 @@ describe('self-service view', () => {
     await page.getByTestId('key-ok').tap();
     await page.getByTestId('result').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('fullName').textContent()).toBe(name);
-    const confirm = (await page.getByTestId('confirm').boundingBox())!;
-    expect(confirm.height).toBeGreaterThanOrEqual(64);
+    // No trust store and no face check here: not an accept, so no "Xác nhận"; the person is sent to staff.
+    expect(await page.getByTestId('confirm').count()).toBe(0);
+    expect(await page.getByTestId('ask-staff').textContent()).toBe(vi.ssSeeStaff);
+    const done = (await page.getByTestId('cancel').boundingBox())!;
+    expect(done.height).toBeGreaterThanOrEqual(64);
     expect(await contrastProblems(page)).toEqual([]);
+    expect(await axeProblems(page)).toEqual([]);
     await shot(page, 'self-service-3-result');
 
     // Walk away: nothing of this person may remain once the time-out passes.
@@ -63,13 +68,16 @@ describe('self-service view', () => {
     await shot(page, 'self-service-4-wiped');
   });
 
-  it('confirms and then wipes after the thank-you', async () => {
+  it('staff finish it with the PIN (what they checked), then the thank-you wipes', async () => {
     const { page } = r;
     // The card is still on the reader: the keypad is back for the next person.
     await page.getByTestId('key-0').waitFor();
     for (const d of card.secrets.can!) await page.getByTestId(`key-${d}`).tap();
     await page.getByTestId('key-ok').tap();
-    await page.getByTestId('confirm').tap({ timeout: 30_000 });
+    await page.getByTestId('staff-pin').fill('123456', { timeout: 30_000 });
+    await page.getByTestId('staff-unlock').tap();
+    await page.getByTestId('check-FACE_BY_EYE').check();
+    await page.getByTestId('confirm').tap();
     await page.getByTestId('done').waitFor();
     await shot(page, 'self-service-5-done');
     await page.getByTestId('done').waitFor({ state: 'detached', timeout: 20_000 });

@@ -7,7 +7,7 @@ import { demoCard } from '../../main/paths.js';
 import { STRINGS } from '../../renderer/i18n.js';
 import { tempDir } from '../helpers/cards.js';
 import { INGEST_TOKEN, type Ingest, ingest } from '../helpers/ingest.js';
-import { type Browsed, browse, contrastProblems, requireChromium, shot, unlabelled } from './harness.js';
+import { type Browsed, browse, confirmOnDesk, contrastProblems, requireChromium, shot, unlabelled } from './harness.js';
 
 const vi = STRINGS.vi;
 let srv: Ingest;
@@ -29,7 +29,8 @@ describe('sync server on the settings screen', () => {
   it('kept offline first, forwarded once the operator sets the server; a bad address is refused', async () => {
     const { page } = b;
     await page.getByTestId('demo-place').click();
-    await page.getByTestId('confirm').click();
+    await page.getByTestId('result').waitFor({ timeout: 30_000 });
+    await confirmOnDesk(page);
     await expect.poll(() => page.getByTestId('record').getAttribute('data-status'), { timeout: 20_000 }).toBe('stored');
 
     await page.getByTestId('tab-status').click();

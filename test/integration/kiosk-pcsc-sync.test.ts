@@ -17,10 +17,10 @@ import type { Kiosk } from '../../main/kiosk/kiosk.js';
 import { kioskFor } from '../../main/kiosk/kiosk.js';
 import { demoCard, packageRoot } from '../../main/paths.js';
 import { STRINGS, vnDateTime } from '../../renderer/i18n.js';
-import { type Browsed, browse, requireChromium, shot } from '../e2e/harness.js';
+import { type Browsed, browse, confirmOnDesk, requireChromium, shot } from '../e2e/harness.js';
 import { demoPerson, tempDir } from '../helpers/cards.js';
 import { type ServerChild, killHard, startServerChild } from '../helpers/sync-server-child.js';
-import { type Fixture, insert, startFixture, stopFixture } from './pcsc-fixture.js';
+import { type Fixture, eject, insert, startFixture, stopFixture } from './pcsc-fixture.js';
 
 const TOKEN = 'enrol-token-pcsc-sync';
 const OPERATOR = 'operator-token-pcsc-sync';
@@ -92,7 +92,7 @@ async function readAndConfirm(page: Page, can: string, name: string): Promise<st
   await page.getByTestId('progress').waitFor({ timeout: 20_000 });
   await shot(page, `${name}-reading`);
   await page.getByTestId('result').waitFor({ timeout: 30_000 });
-  await page.getByTestId('confirm').click();
+  await confirmOnDesk(page);
   await expect.poll(() => page.getByTestId('record').getAttribute('data-status')).toBe('stored');
   const rec = kiosk!.state.result!.record;
   if (rec.status !== 'stored') throw new Error(`record ${rec.status}`);
@@ -109,7 +109,7 @@ describe('kiosk on pcscd with store-and-forward to a real ingest server', () => 
     expect(kiosk!.state).toMatchObject({ mode: 'live', reader: { emulated: false, name: f!.slot0 } });
     await shot(page, 'pcsc-sync-1-idle');
 
-    await insert(f!, demoCard('cccd'));
+    const firstCard = await insert(f!, demoCard('cccd'));
     const first = await readAndConfirm(page, can, 'pcsc-sync-2');
     expect(await page.getByTestId('fullName').textContent()).toBe(person.fullName);
     expect(await page.getByTestId('authenticity').getAttribute('data-level')).toBe('green');
@@ -132,6 +132,10 @@ describe('kiosk on pcscd with store-and-forward to a real ingest server', () => 
     await killHard(server!.child);
     await page.getByTestId('tab-desk').click();
     await page.getByTestId('next').click();
+    // The recorded person's card is not read again: it leaves, the next person's card comes.
+    await expect.poll(() => page.getByTestId('phase').getAttribute('data-phase')).toBe('idle');
+    await eject(f!, firstCard);
+    await insert(f!, demoCard('cccd'));
     const second = await readAndConfirm(page, can, 'pcsc-sync-5');
     await page.getByTestId('tab-status').click();
     await expect.poll(async () => (await storePanel(page)).link, { timeout: 20_000 }).toBe('down');

@@ -134,7 +134,8 @@ describe('kiosk on a PC/SC reader', () => {
     expect(result.person.vn?.fullName).toBe('Lê Thị Mẫu');
     // Chip authentication ran on the resumed session: it is the chip, not a replay of what was read.
     expect(result.authenticity.chip).toBe('valid');
-    await call('confirm', { id: result.id });
+    // No trust folder here: a review, confirmed with what the clerk checked.
+    expect(await call('confirm', { id: result.id, checked: ['FACE_BY_EYE'] })).toMatchObject({ ok: true });
     expect(records.map((r) => r.reader)).toEqual([fx().slot0]);
   });
 

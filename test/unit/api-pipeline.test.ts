@@ -48,7 +48,7 @@ describe('verification pipeline', () => {
     expect(v.biometric).toEqual({ status: 'not-available' });
     expect(v.person.photo && 'url' in v.person.photo && v.person.photo.url?.startsWith('data:image/jpeg;base64,')).toBe(true);
     // Nothing plugged in to store it: confirming says so rather than pretending.
-    expect(await call('confirm', { id: v.id })).toEqual({ ok: true, result: { record: { status: 'not-available' } } });
+    expect(await call('confirm', { id: v.id, checked: ['FACE_BY_EYE'] })).toEqual({ ok: true, result: { record: { status: 'not-available' } } });
     expect(kiosk.state.phase).toBe('confirmed');
     expect(await call('confirm', { id: 'stale-id' })).toMatchObject({ ok: false, error: { code: 'STALE_RESULT' } });
   });
@@ -85,7 +85,9 @@ describe('verification pipeline', () => {
       // No trust store here: authenticity is amber, so a match leaves it to staff and a non-match rejects.
       expect(v.authenticity.level).toBe('amber');
       expect(v.decision, `score ${score}`).toBe(status === 'matched' ? 'review' : 'reject');
-      expect(await call('confirm', { id: v.id })).toEqual({ ok: true, result: { record: { status: 'stored', eventId: 'evt-1' } } });
+      // A review is confirmed with what the clerk checked; a reject is confirmed as the refusal.
+      const outcome = status === 'matched' ? 'review' : 'rejected';
+      expect(await call('confirm', { id: v.id, ...(status === 'matched' ? { checked: ['FACE_BY_EYE'] } : {}) })).toEqual({ ok: true, result: { record: { status: 'stored', eventId: 'evt-1', outcome } } });
       expect(records).toHaveLength(1);
       expect(records[0]).toMatchObject({ id: v.id, decision: v.decision, biometric: { status }, report: { document: v.person.document } });
       await call('clear', {});

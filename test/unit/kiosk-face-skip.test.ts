@@ -80,7 +80,7 @@ describe('clerk ends the face step', () => {
     // Once over, the same id is stale.
     expect(await dispatch(kiosk, 'skipFace', { id })).toMatchObject({ ok: false, error: { code: 'STALE_RESULT' } });
 
-    expect(await dispatch(kiosk, 'confirm', { id })).toMatchObject({ ok: true, result: { record: { status: 'stored' } } });
+    expect(await dispatch(kiosk, 'confirm', { id, checked: ['FACE_BY_EYE'] })).toMatchObject({ ok: true, result: { record: { status: 'stored' } } });
     const [ev, more] = [...exportEvents(local)];
     expect(more).toBeUndefined();
     expect(bodyProblem(ev!.body)).toBeNull();

@@ -107,7 +107,7 @@ describe('kiosk face step', () => {
     expect(b.face!.quality.map((q) => q.code)).toEqual([]);
     // Frames after the step are not wanted any more.
     expect(await frame(encodeJpeg(live, 90))).toEqual({ ok: true, result: { more: false } });
-    await dispatch(kiosk, 'confirm', { id: kiosk.state.result!.id });
+    await dispatch(kiosk, 'confirm', { id: kiosk.state.result!.id, checked: ['FACE_BY_EYE'] });
     const [ev] = [...exportEvents(local!)];
     expect(bodyProblem(ev!.body)).toBeNull();
     expect(ev!.body.bio).toEqual({ method: 'face', score: Math.round(b.score * 1e4) / 1e4, threshold: FACE_THRESHOLD, decision: 'match', matcher: b.face!.matcher, quality: [], liveness: false });

@@ -76,7 +76,7 @@ describe('the kiosk resumes a lifted card', () => {
     expect(result.authenticity.detail ?? '').not.toMatch(/mismatch/);
 
     // The confirmed event names the reader that read it.
-    await k.call('confirm', { id: result.id });
+    await k.call('confirm', { id: result.id, checked: ['FACE_BY_EYE'] });
     expect(k.records.map((r) => r.reader)).toEqual([k.reader.name]);
     await k.kiosk.close();
   });

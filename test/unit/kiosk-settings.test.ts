@@ -23,7 +23,7 @@ function kioskOn(dir: string, opts: { pin?: string } = {}) {
   return { kiosk, warnings, call };
 }
 
-const DEFAULTS = { lang: 'vi', profile: 'airport', idleSeconds: 60, station: 'idkiosk' };
+const DEFAULTS = { lang: 'vi', profile: 'airport', idleSeconds: 60, station: 'idkiosk', sound: true };
 
 describe('persisted settings', () => {
   it('language, profile, idle time, station and a new PIN are there after a restart', async () => {
@@ -42,7 +42,7 @@ describe('persisted settings', () => {
     expect(readdirSync(dir)).toEqual([SETTINGS_FILE]);
 
     const b = kioskOn(dir);
-    expect(b.kiosk.currentSettings).toEqual({ lang: 'en', profile: 'hospital', idleSeconds: 90, station: 'Quầy 3 — Khoa khám' });
+    expect(b.kiosk.currentSettings).toEqual({ lang: 'en', profile: 'hospital', idleSeconds: 90, station: 'Quầy 3 — Khoa khám', sound: true });
     await expect(b.call('unlockSettings', { pin: '123456' })).rejects.toMatchObject({ code: 'WRONG_PIN' });
     expect(await b.call('unlockSettings', { pin: '24680135' })).toHaveProperty('session');
     expect(b.warnings).toEqual([]);

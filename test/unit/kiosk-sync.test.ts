@@ -51,7 +51,7 @@ async function verifyOne(k: Kiosk): Promise<string> {
   await k.handlers.demoCard({ present: true });
   const s = await waitState(k, (x) => x.phase === 'result' || x.phase === 'error');
   expect(s.phase).toBe('result');
-  const { record } = await k.handlers.confirm({ id: s.result!.id });
+  const { record } = await k.handlers.confirm({ id: s.result!.id, checked: ['FACE_BY_EYE'] });
   expect(record.status).toBe('stored');
   return (record as { eventId: string }).eventId;
 }

@@ -99,7 +99,7 @@ async function kioskJudges(c: Case): Promise<{ screen: KioskState; stored: strin
     if (!text) kiosk.pipeline.provideKey({ kind: 'can', can: CAN });
     await expect.poll(() => kiosk.state.phase, { timeout: 20_000 }).toBe('result');
     const screen = kiosk.state;
-    const rec = await kiosk.handlers.confirm({ id: screen.result!.id });
+    const rec = await kiosk.handlers.confirm({ id: screen.result!.id, checked: ['FACE_BY_EYE'] });
     expect(rec.record.status).toBe('stored');
     const events = [...exportEvents(store)];
     expect(events).toHaveLength(1);

@@ -119,7 +119,7 @@ describe('QR keys in the kiosk pipeline', () => {
     kiosk.handleQrText(qrFromCard(card), 'wedge');
     await until((s) => s.phase === 'result');
     expect(kiosk.state.result!).toMatchObject({ decision: 'accept', authenticity: { level: 'green' }, qr: { mismatches: [] } });
-    expect(await call('confirm', { id: kiosk.state.result!.id })).toMatchObject({ ok: true, result: { record: { status: 'stored' } } });
+    expect(await call('confirm', { id: kiosk.state.result!.id, checked: ['FACE_BY_EYE'] })).toMatchObject({ ok: true, result: { record: { status: 'stored' } } });
     await call('clear', {});
     kiosk.handleQrText(qrFromCard(card, { fullName: 'Lê Thị Mẫn', placeOfResidence: 'Số 2 Đường Khác, Phường Mẫu, Thành phố Mô Phỏng' }), 'wedge');
     await until((s) => s.phase === 'result');
@@ -132,7 +132,7 @@ describe('QR keys in the kiosk pipeline', () => {
     expect(v.decision).toBe('review');
     // The QR's differing text is not in the state: only the field names.
     expect(JSON.stringify(kiosk.state)).not.toContain('Mẫn');
-    expect(await call('confirm', { id: v.id })).toMatchObject({ ok: true, result: { record: { status: 'stored' } } });
+    expect(await call('confirm', { id: v.id, checked: ['FACE_BY_EYE'] })).toMatchObject({ ok: true, result: { record: { status: 'stored' } } });
     // The events say the QR opened the chip, and which one disagreed; not what it said.
     const events = [...exportEvents(store)];
     expect(events.map((e) => [e.body.access, e.body.result])).toEqual([

@@ -18,7 +18,7 @@ const layer = (files, patterns, extra = []) => ({
     ],
   },
 });
-const MAIN_ROOMS = ['kiosk', 'read', 'commands', 'host', 'electron', 'bench', 'eval'];
+const MAIN_ROOMS = ['kiosk', 'read', 'formats', 'commands', 'host', 'electron', 'bench', 'eval'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/artifacts/**'] },
@@ -43,7 +43,9 @@ export default tseslint.config(
   layer(['offline-cache/**/*.ts'], up('drivers', 'main', 'renderer', 'test')),
   // The verification core may use the API contract's types, nothing of the rooms built on it.
   layer(['main/verify/**/*.ts'], up(...MAIN_ROOMS, 'renderer', 'test'), [{ group: ['**/api/*', '!**/api/contract.js'], message: 'main/verify may use only the API contract (types), not its transports.' }]),
-  layer(['main/read/**/*.ts'], up('kiosk', 'commands', 'host', 'electron', 'bench', 'eval', 'renderer', 'test')),
+  layer(['main/read/**/*.ts'], up('kiosk', 'formats', 'commands', 'host', 'electron', 'bench', 'eval', 'renderer', 'test')),
+  // What a result is handed over as (receipt, FHIR, PDF): built on the verification core, used by the kiosk and the CLI.
+  layer(['main/formats/**/*.ts'], up('kiosk', 'read', 'commands', 'host', 'electron', 'bench', 'eval', 'renderer', 'test')),
   layer(['main/kiosk/**/*.ts'], up('read', 'commands', 'host', 'electron', 'bench', 'eval', 'renderer', 'test')),
   layer(['main/api/**/*.ts'], up(...MAIN_ROOMS, 'verify', 'renderer', 'test')),
   layer(['main/host/**/*.ts'], up(...MAIN_ROOMS.filter((r) => r !== 'host'), 'verify', 'renderer', 'test')),

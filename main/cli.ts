@@ -2,6 +2,7 @@
 // The `idkiosk` command line (DESIGN.md). Each command lives in main/commands/ and is a
 // thin adapter: parse arguments, call the layer that does the work, print the result.
 import { type Lang, isIdkError, usageError } from '../core/errors.js';
+import { apiClientsCommand, apiPairCommand, apiRevokeCommand } from './commands/api.js';
 import { benchCommand } from './commands/bench.js';
 import { cardBuildCommand } from './commands/card-build.js';
 import type { Command } from './commands/command.js';
@@ -17,7 +18,7 @@ import { readCommand } from './commands/read.js';
 import { readersCommand } from './commands/readers.js';
 import { kioskDemoCommand, kioskStartCommand } from './commands/start.js';
 
-const COMMANDS: Command[] = [kioskStartCommand, kioskDemoCommand, readersCommand, readCommand, cardBuildCommand, emulateCommand, qrCommand, queueCommand, serverKeysCommand, syncServerCommand, fleetCommand, fingerprintCommand, doctorCommand, benchCommand];
+const COMMANDS: Command[] = [kioskStartCommand, kioskDemoCommand, readersCommand, readCommand, cardBuildCommand, emulateCommand, qrCommand, queueCommand, serverKeysCommand, syncServerCommand, fleetCommand, fingerprintCommand, doctorCommand, apiPairCommand, apiClientsCommand, apiRevokeCommand, benchCommand];
 
 const lang: Lang = (process.env.IDKIOSK_LANG ?? 'vi').startsWith('en') ? 'en' : 'vi';
 

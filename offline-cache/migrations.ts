@@ -43,6 +43,19 @@ export const MIGRATIONS: ((db: Database.Database) => void)[] = [
       ) STRICT;
     `);
   },
+  // 3: audit lines of the local identity service (offline-cache/audit.ts): one signed line per call, synced beside the events.
+  (db) => {
+    db.exec(`
+      CREATE TABLE audit (
+        id           TEXT PRIMARY KEY,   -- UUIDv7
+        at           INTEGER NOT NULL,
+        line         TEXT NOT NULL,      -- canonical JSON, signed; who called, what, the outcome; nothing personal
+        sig          BLOB NOT NULL,
+        delivered_at INTEGER
+      ) STRICT;
+      CREATE INDEX audit_pending ON audit(at) WHERE delivered_at IS NULL;
+    `);
+  },
 ];
 
 export function migrate(db: Database.Database): { from: number; to: number } {

@@ -132,6 +132,8 @@ export class App implements AppContext {
       s.result?.id,
       s.result?.record.status,
       s.result?.decision,
+      // A boarding pass scanned over the result (airport) changes what the agent reads.
+      s.result?.boardingPass,
       s.camera?.purpose,
       this.camera.problem,
       this.toast?.code,

@@ -2,7 +2,7 @@
 // read, then photo beside camera, the person's data, authenticity, match, one confirm.
 import type { KioskState, Lang, PersonView, Profile, VerificationView } from '../main/api/contract.js';
 import type { AppContext } from './context.js';
-import { qrCheckLine } from './qr-view.js';
+import { boardingPassLine, qrCheckLine } from './qr-view.js';
 import { wedgeSink } from './wedge-sink.js';
 import { field, h } from './dom.js';
 import { ageOn, errorText, strings, vnDate } from './i18n.js';
@@ -225,7 +225,7 @@ function resultPanel(app: AppContext, v: VerificationView): HTMLElement {
       { class: 'result-body' },
       // During the face step the live picture sits beside the chip photo; afterwards, what the check found.
       h('div', { class: 'faces' }, photo(v.person, lang), faceStep ? app.camera.panel(lang, app.state.camera) : faceSummary(v.biometric, lang)),
-      h('section', { class: 'verdicts', 'aria-label': t.supportFacts }, authenticityBadge(v.authenticity, lang), biometricLine(v.biometric, lang), faceNotes(v.biometric, lang), qrCheckLine(v, lang), techDetails(v, lang)),
+      h('section', { class: 'verdicts', 'aria-label': t.supportFacts }, authenticityBadge(v.authenticity, lang), biometricLine(v.biometric, lang), faceNotes(v.biometric, lang), qrCheckLine(v, lang), boardingPassLine(v, lang), techDetails(v, lang)),
       personCard(v.person, lang),
       forms ? profilePanel(app.settings.profile, v.person, lang) : null,
     ),

@@ -215,6 +215,9 @@ const vi = {
     count: (n: number) => `${n} lượt`,
   },
   soundSetting: 'Phát âm báo khi có kết luận (chấp nhận, cần kiểm tra, từ chối)',
+  apiPort: 'Cổng dịch vụ cho phần mềm quầy (để trống: tắt)',
+  sharePhoto: 'Cho phần mềm quầy nhận ảnh chân dung và in ảnh trên phiếu',
+  apiPortInvalid: 'Cổng dịch vụ là một số từ 1024 đến 65535, hoặc để trống.',
   newPin: 'PIN mới (để trống nếu không đổi)',
   operator: 'Nhân viên',
   // self-service
@@ -298,6 +301,13 @@ const vi = {
     openedCan: (src: string) => `Thẻ được mở bằng 6 số lấy từ mã QR (${src}).`,
     openedMrz: (src: string, n: number, inferred: boolean) => `Thẻ được mở bằng ngày tháng suy ra từ mã QR (${src}), lần thử thứ ${n}${inferred ? ', theo quy tắc suy đoán' : ''}.`,
     mismatch: (fields: string) => `Mã QR khác dữ liệu trong chip ở: ${fields}. Mã QR không phải là bằng chứng — dữ liệu chip mới có giá trị; hãy kiểm tra kỹ thẻ và người xuất trình.`,
+  },
+  boarding: {
+    title: 'Thẻ lên máy bay',
+    flight: (carrier: string, flight: string, from: string, to: string, date: string, seat: string) => `Chuyến ${carrier}${flight} ${from} → ${to}, ngày ${date}${seat ? `, ghế ${seat}` : ''}`,
+    nameOk: 'Tên trên thẻ lên máy bay khớp với chip.',
+    nameBad: (name: string) => `Tên trên thẻ lên máy bay (${name}) KHÁC tên trong chip.`,
+    notToday: 'Chuyến bay KHÔNG phải hôm nay.',
   },
 };
 
@@ -514,6 +524,9 @@ const en: Strings = {
     count: (n: number) => `${n} verifications`,
   },
   soundSetting: 'Play a tone when a decision appears (accept, check, reject)',
+  apiPort: 'Service port for the counter software (empty: off)',
+  sharePhoto: 'Let the counter software have the portrait, and print it on the record',
+  apiPortInvalid: 'The service port is a number from 1024 to 65535, or empty.',
   newPin: 'New PIN (leave empty to keep)',
   operator: 'Staff',
   ssWelcome: 'Welcome',
@@ -594,6 +607,13 @@ const en: Strings = {
     openedCan: (src: string) => `Card opened with the 6 digits from the QR code (${src}).`,
     openedMrz: (src: string, n: number, inferred: boolean) => `Card opened with dates derived from the QR code (${src}), try ${n}${inferred ? ', by an inferred rule' : ''}.`,
     mismatch: (fields: string) => `The QR code differs from the chip in: ${fields}. A QR code is no proof — the chip's data decides; check the card and its holder closely.`,
+  },
+  boarding: {
+    title: 'Boarding pass',
+    flight: (carrier: string, flight: string, from: string, to: string, date: string, seat: string) => `Flight ${carrier}${flight} ${from} → ${to} on ${date}${seat ? `, seat ${seat}` : ''}`,
+    nameOk: 'The boarding pass name matches the chip.',
+    nameBad: (name: string) => `The boarding pass name (${name}) DIFFERS from the chip.`,
+    notToday: 'The flight is NOT today.',
   },
 };
 

@@ -59,6 +59,9 @@ export function settingsView(app: AppContext): HTMLElement {
   const idle = h('input', { id: 'idle', type: 'number', min: 5, max: 600, value: s.idleSeconds });
   const station = h('input', { id: 'station', maxlength: 60, value: s.station });
   const sound = h('input', { id: 'sound', type: 'checkbox', checked: s.sound, 'data-testid': 'sound' });
+  // The local identity service (docs/integration.md): off unless a port is set here or on the command line.
+  const apiPort = h('input', { id: 'api-port', type: 'number', min: 1024, max: 65535, value: s.apiPort ?? undefined, 'data-testid': 'api-port' });
+  const sharePhoto = h('input', { id: 'share-photo', type: 'checkbox', checked: s.sharePhoto === true, 'data-testid': 'share-photo' });
   const newPin = h('input', { id: 'new-pin', type: 'password', inputmode: 'numeric', autocomplete: 'new-password', maxlength: 12 });
   const saved = h('p', { role: 'status', 'data-testid': 'saved' }, app.notice ?? '');
   const invalid = h('p', { class: 'error field-error', role: 'alert', 'data-testid': 'settings-invalid', hidden: true });
@@ -82,6 +85,8 @@ export function settingsView(app: AppContext): HTMLElement {
           const seconds = Number(idle.value);
           if (!Number.isInteger(seconds) || seconds < 5 || seconds > 600) return fail(t.idleInvalid, idle);
           if (station.value.trim() === '') return fail(t.stationInvalid, station);
+          const port = apiPort.value === '' ? null : Number(apiPort.value);
+          if (port !== null && (!Number.isInteger(port) || port < 1024 || port > 65535)) return fail(t.apiPortInvalid, apiPort);
           if (newPin.value && !/^\d{4,12}$/.test(newPin.value)) return fail(t.pinInvalid, newPin);
           void app
             .call('updateSettings', {
@@ -90,6 +95,8 @@ export function settingsView(app: AppContext): HTMLElement {
               idleSeconds: seconds,
               station: station.value,
               sound: sound.checked,
+              apiPort: port,
+              sharePhoto: sharePhoto.checked,
               ...(newPin.value ? { newPin: newPin.value } : {}),
             })
             .then((r) => {
@@ -104,6 +111,8 @@ export function settingsView(app: AppContext): HTMLElement {
       row(t.idleSeconds, 'idle', idle),
       row(t.stationName, 'station', station),
       h('div', { class: 'check-row' }, sound, h('label', { for: 'sound' }, t.soundSetting)),
+      row(t.apiPort, 'api-port', apiPort),
+      row(t.sharePhoto, 'share-photo', sharePhoto),
       row(t.newPin, 'new-pin', newPin),
       row(t.cameraSetting, 'camera-select', camera),
       cameraNote,

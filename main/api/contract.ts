@@ -18,7 +18,7 @@ export interface ApiError {
 
 // ---------------------------------------------------------------- state
 
-type ReaderStatus = 'no-driver' | 'no-reader' | 'empty' | 'card';
+export type ReaderStatus = 'no-driver' | 'no-reader' | 'empty' | 'card';
 
 export interface ReaderView {
   name: string;
@@ -114,6 +114,25 @@ export interface VerificationView {
   stats: { apdus: number; bytes: number; ms: number };
   /** The chip was opened with a key from a scanned QR: which one, and where the QR disagrees with the chip. */
   qr?: QrCheckView;
+  /** Airport profile: the boarding pass scanned for this person, whether its name is the chip's and its flight today's. */
+  boardingPass?: BoardingPassView;
+}
+
+/** A scanned IATA boarding pass checked against the chip (docs/integration.md). It changes no decision: the agent sees it. */
+export interface BoardingPassView {
+  passengerName: string;
+  pnr: string;
+  from: string;
+  to: string;
+  carrier: string;
+  flight: string;
+  /** ISO date of the flight. */
+  date: string;
+  seat: string;
+  /** The pass's SURNAME/GIVEN names the chip's holder (diacritics folded). */
+  nameMatch: boolean;
+  /** The flight is today (the kiosk's local date). */
+  flightToday: boolean;
 }
 
 export type QrSource = 'camera' | 'wedge' | 'serial' | 'typed';
@@ -167,6 +186,10 @@ export interface SettingsView {
   station: string;
   /** Short tones for accept, review and reject (generated in the page). */
   sound: boolean;
+  /** The local identity service's port (docs/integration.md); null or absent: off. Set behind the PIN. */
+  apiPort?: number | null;
+  /** May the chip's portrait leave the kiosk (to a calling program, on the printed record)? Default no. */
+  sharePhoto?: boolean;
 }
 
 export interface StatusView {
@@ -226,7 +249,7 @@ interface Requests {
   status: { params: Record<string, never>; result: StatusView };
   setLang: { params: { lang: Lang }; result: { settings: SettingsView } };
   unlockSettings: { params: { pin: string }; result: { session: string } };
-  updateSettings: { params: { session: string; profile?: Profile; idleSeconds?: number; station?: string; sound?: boolean; newPin?: string }; result: { settings: SettingsView } };
+  updateSettings: { params: { session: string; profile?: Profile; idleSeconds?: number; station?: string; sound?: boolean; newPin?: string; apiPort?: number | null; sharePhoto?: boolean }; result: { settings: SettingsView } };
   lockSettings: { params: { session: string }; result: { locked: true } };
   /** Behind the PIN: forward to this ingest server (enrolling with the token when not yet enrolled there). */
   setSyncServer: { params: { session: string; url: string; token?: string }; result: { server: string } };
@@ -243,6 +266,8 @@ interface Requests {
   importTrustMedia: { params: { session: string; path: string }; result: { summary: TrustSummaryView } };
   /** Behind the PIN: today's verifications, masked; `last` keeps those whose ID number ends with these digits. */
   history: { params: { session: string; last?: string }; result: HistoryView };
+  /** The one-page PDF record of the result on screen (the desk's Print button), base64; the portrait only when `sharePhoto` allows. */
+  recordPdf: { params: { id: string }; result: { pdf: string } };
   /** Demo mode only: the software chip enters or leaves the reader's field. */
   demoCard: { params: { present: boolean }; result: { state: KioskState } };
   /** The text of a scanned QR code (keyboard-wedge scanner seen by the page, camera, typed); bad text is a QR_* error. */

@@ -53,6 +53,11 @@ function list<T>(item: Check<T>, max: number): Check<T[]> {
     return v.map((x, i) => item(x, `${path}[${i}]`));
   };
 }
+/** null, or what `c` accepts. */
+const nullable =
+  <T>(c: Check<T>): Check<T | null> =>
+  (v, path) =>
+    v === null ? null : c(v, path);
 
 type Shape = Record<string, Check<unknown>>;
 type FromShape<S extends Shape, O extends Shape> = { [K in keyof S]: ReturnType<S[K]> } & { [K in keyof O]?: ReturnType<O[K]> };
@@ -103,7 +108,7 @@ const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   unlockSettings: obj({ pin: str(/^\d{4,12}$/, 12) }),
   updateSettings: obj(
     { session },
-    { profile: oneOf(PROFILES), idleSeconds: int(5, 600), station: str(/^\P{Cc}{1,60}$/u, 60), sound: bool, newPin: str(/^\d{4,12}$/, 12) },
+    { profile: oneOf(PROFILES), idleSeconds: int(5, 600), station: str(/^\P{Cc}{1,60}$/u, 60), sound: bool, newPin: str(/^\d{4,12}$/, 12), apiPort: nullable(int(1024, 65535)), sharePhoto: bool },
   ),
   lockSettings: obj({ session }),
   // The scheme is checked by syncUrlFor, whose BAD_SYNC_URL tells the operator what is wrong.
@@ -114,6 +119,7 @@ const SCHEMAS: { [M in Method]: Check<Params<M>> } = {
   importTrust: obj({ session, name: str(/^[^/\\\p{Cc}]{1,120}$/u, 120), data: str(/^[A-Za-z0-9+/]*={0,2}$/, MAX_TRUST_PIECE), done: bool }, { append: bool }),
   trustMedia: obj({ session }),
   importTrustMedia: obj({ session, path: str(/^\/[^\p{Cc}]{1,1000}$/u, 1000) }),
+  recordPdf: obj({ id: str(/^[A-Za-z0-9_-]{1,64}$/, 64) }),
   demoCard: obj({ present: bool }),
   scanMrz: obj({ on: bool }),
   // Longer than any CCCD QR on purpose: the parser answers over-long text with QR_TOO_LONG, a clearer message than BAD_REQUEST.

@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<Figure[]>> = {
   sync: async () => (await import('./sync.js')).benchSync(),
   qr: async () => (await import('./qr.js')).benchQr(),
   fingerprint: async () => (await import('./fingerprint.js')).benchFingerprint(),
+  api: async () => (await import('./api.js')).benchApi(),
 };
 
 export async function runBench(args: string[]): Promise<number> {

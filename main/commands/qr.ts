@@ -5,6 +5,7 @@ import { canFromIdNumber } from '../../drivers/qr/access-key.js';
 import { classifyQrText } from '../../drivers/qr/cccd-qr.js';
 import { BarcodeDecoder, HINT_TEXT, frameStats, loadImageFile, luminance, qualityHints } from '../../drivers/qr/decode.js';
 import type { Command } from './command.js';
+import { type BoardingPass, isBcbp, parseBcbp } from '../../drivers/qr/bcbp.js';
 
 /** The `qr --json` object of DESIGN.md. */
 type QrOutput =
@@ -23,9 +24,12 @@ type QrOutput =
       extra: string[];
       warnings: string[];
     }
-  | { kind: 'url' | 'text'; text: string; format?: string };
+  | { kind: 'url' | 'text'; text: string; format?: string }
+  /** An airline boarding pass (IATA BCBP): exactly these fields (docs/integration.md). */
+  | BoardingPass;
 
 function describeQr(text: string, format?: string): QrOutput {
+  if (isBcbp(text)) return parseBcbp(text);
   const m = classifyQrText(text);
   const f = format === undefined ? {} : { format };
   if (m.kind !== 'cccd') return { kind: m.kind, text: m.text, ...f };
@@ -48,6 +52,18 @@ function describeQr(text: string, format?: string): QrOutput {
 }
 
 function human(o: QrOutput, lang: 'vi' | 'en'): string {
+  if (o.kind === 'bcbp') {
+    const rows: [string, string, string][] = [
+      ['Hành khách', 'Passenger', o.passengerName],
+      ['Mã đặt chỗ', 'Booking', o.pnr],
+      ['Chặng', 'Route', `${o.from} → ${o.to}`],
+      ['Chuyến bay', 'Flight', `${o.carrier}${o.flight}`],
+      ['Ngày bay', 'Date', o.date],
+      ['Ghế', 'Seat', o.seat || '-'],
+    ];
+    const head = lang === 'vi' ? 'Thẻ lên máy bay (IATA BCBP)' : 'Boarding pass (IATA BCBP)';
+    return [head, ...rows.map(([vi, en, v]) => `  ${(lang === 'vi' ? vi : en).padEnd(12)} ${v}`), ''].join('\n');
+  }
   if (o.kind !== 'cccd') {
     const what = o.kind === 'url' ? (lang === 'vi' ? 'Đường dẫn' : 'Link') : lang === 'vi' ? 'Văn bản' : 'Text';
     return `${what}: ${o.text}\n${lang === 'vi' ? '(không phải mã QR của thẻ CCCD)' : '(not a CCCD QR code)'}\n`;

@@ -11,6 +11,8 @@ import type { KioskState } from '../api/contract.js';
 import { startHost } from '../host/server.js';
 import { type Kiosk, kioskFor } from '../kiosk/kiosk.js';
 import { type StartOptions, kioskLaunch, parseStartOptions, startArgv } from '../kiosk/options.js';
+import { followServiceSettings, startKioskService } from '../kiosk/service-run.js';
+import { readFile } from 'node:fs/promises';
 import { packageRoot } from '../paths.js';
 import { VERDICT_WORDS } from '../read/summary.js';
 import type { Command } from './command.js';
@@ -23,6 +25,17 @@ function electronBinary(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The local identity service: on the port `--api-port` says, else as Settings say (off by default). */
+async function withApi(kiosk: Kiosk, o: StartOptions, lang: Lang): Promise<void> {
+  if (!o.api) {
+    await followServiceSettings(kiosk, { log: (l) => process.stderr.write(`idkiosk: ${l}\n`) }).settled();
+    return;
+  }
+  const tls = o.api.cert && o.api.key ? { cert: await readFile(o.api.cert), key: await readFile(o.api.key) } : undefined;
+  const s = await startKioskService(kiosk, { port: o.api.port, host: o.api.host, tls });
+  process.stdout.write(`${lang === 'vi' ? 'Dịch vụ cho phần mềm quầy' : 'Service for the counter software'}: ${s.url}/v1\n`);
 }
 
 function waitFor(kiosk: Kiosk, done: (s: KioskState) => boolean): Promise<KioskState> {
@@ -92,6 +105,12 @@ async function once(o: StartOptions, lang: Lang): Promise<number> {
 
 async function headless(o: StartOptions, lang: Lang): Promise<number> {
   const kiosk = await kioskFor(kioskLaunch(o));
+  try {
+    await withApi(kiosk, o, lang);
+  } catch (e) {
+    await kiosk.close();
+    throw e;
+  }
   const host = await startHost(kiosk, { port: o.port });
   const note =
     kiosk.state.reader.status === 'no-reader'
@@ -137,12 +156,12 @@ async function start(argv: string[], lang: Lang, demo: boolean): Promise<number>
 
 export const kioskStartCommand: Command = {
   name: ['start'],
-  usage: 'start [--headless] [--port N] [--url-file FILE] [--reader NAME | --card DIR] [--trust DIR] [--data-dir DIR] [--sync URL [--sync-token T]] [--profile airport|residence|hospital|self-service] [--kiosk] [--auto-start] [--no-face] [--qr-serial PATH [--qr-baud N]]',
+  usage: 'start [--headless] [--port N] [--url-file FILE] [--reader NAME | --card DIR] [--trust DIR] [--data-dir DIR] [--sync URL [--sync-token T]] [--profile airport|residence|hospital|self-service] [--kiosk] [--auto-start] [--no-face] [--qr-serial PATH [--qr-baud N]] [--api-port N [--api-host ADDR --api-cert FILE --api-key FILE]]',
   run: (argv, { lang }) => start(argv, lang, false),
 };
 
 export const kioskDemoCommand: Command = {
   name: ['demo'],
-  usage: 'demo [--headless] [--port N] [--card DIR] [--trust DIR] [--data-dir DIR] [--profile P] [--sync URL [--sync-token T]] [--kiosk] [--manual-key] [--no-face] [--qr-serial PATH [--qr-baud N]] [--once [--json]]',
+  usage: 'demo [--headless] [--port N] [--card DIR] [--trust DIR] [--data-dir DIR] [--profile P] [--sync URL [--sync-token T]] [--kiosk] [--manual-key] [--no-face] [--qr-serial PATH [--qr-baud N]] [--api-port N] [--once [--json]]',
   run: (argv, { lang }) => start(argv, lang, true),
 };

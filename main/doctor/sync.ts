@@ -1,6 +1,8 @@
 // The ingest server: reachable, and does it know this station (enrolled)? And the clock
 // against the server's, from the same exchange: event times and certificate validity both
-// depend on it. The question asked is the device's acknowledged head, which changes nothing.
+// depend on it. The question asked is the device's public key (GET /v1/devices/<id>/key, no
+// token, changes nothing): the server knows the station when it holds the same key as
+// device-key.json, and says whether the operator revoked it.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEY_FILE } from '../../offline-cache/device-keys.js';
@@ -21,15 +23,18 @@ interface ServerAnswer {
   status?: number;
   /** Server clock minus ours at the exchange's midpoint, in ms. */
   skewMs?: number;
+  /** With 200: the server holds this station's key (not another's under the same id), and whether it is revoked. */
+  sameKey?: boolean;
+  revoked?: boolean;
 }
 
-function deviceId(dataDir: string): string | undefined {
+function deviceKeyFile(dataDir: string): { deviceId?: string; signPublicKey?: string } {
   const path = join(dataDir, KEY_FILE);
-  if (!existsSync(path)) return undefined;
+  if (!existsSync(path)) return {};
   try {
-    return (JSON.parse(readFileSync(path, 'utf8')) as { deviceId?: string }).deviceId;
+    return JSON.parse(readFileSync(path, 'utf8')) as { deviceId?: string; signPublicKey?: string };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -39,10 +44,11 @@ export function serverUrl(ctx: DoctorContext, store: StoreProbe): string | undef
 }
 
 export async function askServer(url: string, ctx: DoctorContext): Promise<ServerAnswer> {
-  const id = deviceId(ctx.dataDir) ?? 'not-enrolled';
+  const mine = deviceKeyFile(ctx.dataDir);
+  const id = mine.deviceId ?? 'not-enrolled';
   let target: string;
   try {
-    target = new URL(`/v1/devices/${encodeURIComponent(id)}/ack`, url).toString();
+    target = new URL(`/v1/devices/${encodeURIComponent(id)}/key`, url).toString();
   } catch {
     return { url, error: 'not a URL' };
   }
@@ -52,7 +58,16 @@ export async function askServer(url: string, ctx: DoctorContext): Promise<Server
     const t1 = Date.now();
     const header = r.headers[H_SERVER_TIME.toLowerCase()];
     const serverTime = Number(Array.isArray(header) ? header[0] : header);
-    return { url, status: r.status, ...(Number.isFinite(serverTime) && header !== undefined ? { skewMs: serverTime - (t0 + t1) / 2 } : {}) };
+    const skew = Number.isFinite(serverTime) && header !== undefined ? { skewMs: serverTime - (t0 + t1) / 2 } : {};
+    if (r.status !== 200) return { url, status: r.status, ...skew };
+    let key: { jwk?: { x?: unknown }; revoked?: unknown } = {};
+    try {
+      key = JSON.parse(r.text) as typeof key;
+    } catch {
+      // Not our server's answer: judged below as a key that does not match.
+    }
+    const x = typeof key.jwk?.x === 'string' ? Buffer.from(key.jwk.x, 'base64url').toString('base64') : undefined;
+    return { url, status: r.status, ...skew, sameKey: x !== undefined && x === mine.signPublicKey, revoked: key.revoked === true };
   } catch (e) {
     return { url, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
   }
@@ -83,6 +98,12 @@ export function checkSync(ctx: DoctorContext, store: StoreProbe, answer: ServerA
   }
   if (answer.status !== 200) {
     return warn('sync', msg(`Máy chủ ${answer.url} trả lời ${answer.status}.`, `The server ${answer.url} answered ${answer.status}.`), msg('Báo quản trị máy chủ kèm mã lỗi này.', 'Tell the server administrator, with this status code.'));
+  }
+  if (answer.revoked) {
+    return fail('sync', msg(`Máy chủ ${answer.url} đã thu hồi máy này: không gửi được gì.`, `The server ${answer.url} has revoked this station: nothing can be sent.`), msg('Hỏi quản trị máy chủ vì sao máy bị thu hồi; đăng ký lại bằng mã mới nếu được phép.', 'Ask the server administrator why the station was revoked; enrol again with a new token if allowed.'));
+  }
+  if (answer.sameKey === false) {
+    return fail('sync', msg(`Máy chủ ${answer.url} giữ một khóa khác cho mã máy này: không gửi được gì.`, `The server ${answer.url} holds another key for this station's id: nothing can be sent.`), msg('Báo quản trị máy chủ: khóa máy đã bị thay; có thể cần đăng ký lại.', 'Tell the server administrator: the station key was replaced; it may need enrolling again.'));
   }
   return ok('sync', msg(`Máy chủ đồng bộ ${answer.url}: kết nối được, máy đã đăng ký; ${store.unsent} chưa gửi.`, `Sync server ${answer.url}: reachable, station enrolled; ${store.unsent} unsent.`));
 }

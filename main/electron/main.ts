@@ -6,7 +6,9 @@
 import electron from 'electron';
 import { type Lang, isIdkError } from '../../core/errors.js';
 import { type KeyOptions, type SafeStorageLike, safeStorageSealer } from '../../offline-cache/device-keys.js';
-import { kioskFor } from '../kiosk/kiosk.js';
+import { type Kiosk, kioskFor } from '../kiosk/kiosk.js';
+import { followServiceSettings, startKioskService } from '../kiosk/service-run.js';
+import { readFileSync } from 'node:fs';
 import { type StartOptions, kioskLaunch, parseStartOptions } from '../kiosk/options.js';
 import { type ElectronApi, registerScheme, runShell } from './shell.js';
 
@@ -41,7 +43,19 @@ function keyProtection(): KeyOptions {
 }
 
 // The camera is the page's (getUserMedia under the shell's media permission); the matcher runs in this process's worker.
-const kiosk = e.app.whenReady().then(() => kioskFor({ ...kioskLaunch(o), keys: keyProtection() }));
+const kiosk = e.app.whenReady().then(() => kioskFor({ ...kioskLaunch(o), keys: keyProtection() }).then(withApi));
+
+/** `--api-port N` (checked by the shared parser): the local identity service beside the window (docs/integration.md). */
+async function withApi(k: Kiosk): Promise<Kiosk> {
+  if (!o.api) {
+    followServiceSettings(k, { log: (l) => console.log(`idkiosk: ${l}`) });
+    return k;
+  }
+  const tls = o.api.cert && o.api.key ? { cert: readFileSync(o.api.cert), key: readFileSync(o.api.key) } : undefined;
+  const s = await startKioskService(k, { port: o.api.port, host: o.api.host, tls });
+  console.log(`idkiosk: service for the counter software: ${s.url}/v1`);
+  return k;
+}
 runShell(e, kiosk, { mode: o.kioskMode ? 'kiosk' : 'desk', autoStart: o.autoStart }).catch((err: unknown) => {
   console.error('idkiosk:', isIdkError(err) ? `${err.text(lang)} [${err.code}]` : err instanceof Error ? err.message : String(err));
   e.app.quit();

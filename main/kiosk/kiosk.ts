@@ -34,9 +34,13 @@ import { storeProbe } from './store-probe.js';
 import { type MrzOcr, openMrzOcr, scanMrzFromCamera } from './mrz-ocr.js';
 import { parseMrzKey } from '../../drivers/emrtd/bac.js';
 import { TrustAnchors, stationTrustDir } from './trust-anchors.js';
+import type { DeviceKeys } from '../../offline-cache/device-keys.js';
+import { type AuditInput, recordAudit } from '../../offline-cache/audit.js';
+import { printResult } from './print.js';
+import { type BoardingPass, isBcbp, parseBcbp } from '../../drivers/qr/bcbp.js';
 
 
-interface KioskOptions {
+export interface KioskOptions {
   reader: CardReader;
   mode: 'demo' | 'live';
   keySources?: KeySource[];
@@ -231,6 +235,13 @@ export class Kiosk implements ApiHost, QrSink {
     return this.pipeline.current;
   }
 
+  /**
+   * What the local identity service (service.ts) needs from the composition root: the device
+   * key that signs receipts, the store that keeps its audit lines, and the data folder where
+   * paired clients are listed. Set by kioskFor; absent, the service cannot start.
+   */
+  servicePlug: { keys: DeviceKeys; audit: (line: AuditInput) => void; dataDir: string } | undefined;
+
   /** A hardware QR scanner feeding handleQrText (the serial one of `--qr-serial`), for the status screen. */
   qrScanner: QrDevice | undefined;
 
@@ -247,6 +258,18 @@ export class Kiosk implements ApiHost, QrSink {
    * QR_* error and shows it to the clerk. The text itself is personal data: never logged.
    */
   handleQrText(text: string, source: QrSource): void {
+    // At an airport counter the same scanners read boarding passes: checked against the chip, never a key.
+    if (this.settings.profile === 'airport' && isBcbp(text)) {
+      let pass: BoardingPass;
+      try {
+        pass = parseBcbp(text);
+      } catch (e) {
+        this.pipeline.rejectQr(e);
+        throw e;
+      }
+      this.pipeline.provideBoardingPass(pass);
+      return;
+    }
     let keys: ReturnType<typeof accessFromQr>;
     try {
       keys = accessFromQr(text);
@@ -289,8 +312,10 @@ export class Kiosk implements ApiHost, QrSink {
   private readonly closers: Array<() => void | Promise<void>> = [];
 
   /** Resources the composition root opened for this kiosk (the store, the sync client) close with it, in order. */
-  onClose(f: () => void | Promise<void>): void {
-    this.closers.push(f);
+  onClose(f: () => void | Promise<void>, first = false): void {
+    // `first`: a part that uses the others (the local service writes audit lines to the store) stops before them.
+    if (first) this.closers.unshift(f);
+    else this.closers.push(f);
   }
 
   /** Writes settings and PIN hash; false (and a warning) when the disk refuses. */
@@ -475,6 +500,7 @@ export class Kiosk implements ApiHost, QrSink {
         this.pipeline.wantMrz(on);
         return { accepted: true };
       },
+      recordPdf: async ({ id }) => ({ pdf: (await printResult(this, id)).toString('base64') }),
       demoCard: async ({ present }) => {
         const r = this.opts.reader;
         if (!(r instanceof EmulatedReader)) {
@@ -618,8 +644,11 @@ export async function kioskFor(o: KioskForOptions): Promise<Kiosk> {
     await sync?.stop();
     store.close();
   };
+  // Paired clients live in the base folder: one list for the machine, demo or live.
+  const servicePlug = { keys: store.keys, audit: (line: AuditInput) => void recordAudit(store, line), dataDir: base };
   if (o.card) {
     const { kiosk } = await demoKiosk({ card: o.card, autoKey: o.autoKey, profile: o.profile, pin, trust, recorder, settingsStore, face: o.face, log, storeProbe: storeProbe(dir), trustAnchors });
+    kiosk.servicePlug = servicePlug;
     kiosk.onClose(closeStore);
     if (o.qrSerial) kiosk.useSerialQr(o.qrSerial, o.qrBaud, log);
     return kiosk;
@@ -641,6 +670,7 @@ export async function kioskFor(o: KioskForOptions): Promise<Kiosk> {
     healthEveryMs: o.healthEveryMs,
     trustAnchors,
   });
+  kiosk.servicePlug = servicePlug;
   kiosk.onClose(async () => {
     await reader.close();
     await closeStore();

@@ -47,6 +47,8 @@ export interface StartOptions extends KioskLaunchOptions {
   autoStart: boolean;
   once: boolean;
   json: boolean;
+  /** The local identity service for the counter's own software (off unless given, or as Settings say): port, and address + TLS files beyond 127.0.0.1 (docs/integration.md). */
+  api?: { port: number; host?: string; cert?: string; key?: string };
 }
 
 const OPTIONS = {
@@ -70,11 +72,27 @@ const OPTIONS = {
   'no-face': { type: 'boolean' },
   'qr-serial': { type: 'string' },
   'qr-baud': { type: 'string' },
+  'api-port': { type: 'string' },
+  'api-host': { type: 'string' },
+  'api-cert': { type: 'string' },
+  'api-key': { type: 'string' },
 } as const;
 
 /** The demo's own test trust store: with it the demo card shows what a genuine card looks like. */
 function demoTrust(): string {
   return join(packageRoot(), 'drivers/emulator/demo/pki');
+}
+
+/** `--api-port N [--api-host ADDR --api-cert FILE --api-key FILE]`: the local identity service. */
+function apiOption(v: { 'api-port'?: string; 'api-host'?: string; 'api-cert'?: string; 'api-key'?: string }): StartOptions['api'] {
+  if (v['api-port'] === undefined) {
+    if (v['api-host'] ?? v['api-cert'] ?? v['api-key']) throw usageError('--api-host, --api-cert and --api-key go with --api-port N', '--api-host, --api-cert, --api-key chỉ dùng cùng --api-port N');
+    return undefined;
+  }
+  const port = Number(v['api-port']);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError('--api-port takes a number 0..65535', '--api-port cần một số 0..65535');
+  if ((v['api-cert'] === undefined) !== (v['api-key'] === undefined)) throw usageError('--api-cert and --api-key go together', '--api-cert và --api-key phải đi cùng nhau');
+  return { port, host: v['api-host'], cert: v['api-cert'], key: v['api-key'] };
 }
 
 /**
@@ -98,6 +116,7 @@ export function parseStartOptions(argv: string[], entry: { demo: boolean }): Sta
   if (values.reader !== undefined && (demo || values.card !== undefined)) {
     throw usageError('--reader is for live mode: it cannot go with demo or --card', '--reader chỉ dùng cho đầu đọc thật: không đi cùng demo hay --card');
   }
+  const api = apiOption(values);
   if (values['auto-key'] && values['manual-key']) throw usageError('--auto-key and --manual-key exclude each other', '--auto-key và --manual-key không đi cùng nhau');
   return {
     card: values.card ?? (demo ? demoCard('cccd') : undefined),
@@ -122,6 +141,7 @@ export function parseStartOptions(argv: string[], entry: { demo: boolean }): Sta
     autoStart: Boolean(values['auto-start']),
     once: Boolean(values.once),
     json: Boolean(values.json),
+    ...(api ? { api } : {}),
   };
 }
 
@@ -174,5 +194,11 @@ export function startArgv(o: StartOptions): string[] {
   flag('auto-start', o.autoStart);
   flag('once', o.once);
   flag('json', o.json);
+  if (o.api) {
+    opt('api-port', o.api.port);
+    opt('api-host', o.api.host);
+    opt('api-cert', o.api.cert);
+    opt('api-key', o.api.key);
+  }
   return a;
 }

@@ -58,6 +58,8 @@ export function parseSettings(text: string): { value: Persisted; problems: strin
   take('idleSeconds', (v) => Number.isInteger(v) && (v as number) >= 5 && (v as number) <= 600);
   take('station', (v) => typeof v === 'string' && /^\P{Cc}{1,60}$/u.test(v));
   take('sound', (v) => typeof v === 'boolean');
+  take('apiPort', (v) => v === null || (Number.isInteger(v) && (v as number) >= 1024 && (v as number) <= 65535));
+  take('sharePhoto', (v) => typeof v === 'boolean');
   let pin: PinHash | undefined;
   if (r.pin !== undefined) {
     const p = r.pin as { salt?: unknown; hash?: unknown } | null;
@@ -70,8 +72,8 @@ export function parseSettings(text: string): { value: Persisted; problems: strin
 }
 
 function serializeSettings(p: { settings: SettingsView; pin: PinHash }): string {
-  const { lang, profile, idleSeconds, station, sound } = p.settings;
-  return JSON.stringify({ v: 1, settings: { lang, profile, idleSeconds, station, sound }, pin: { salt: p.pin.salt.toString('base64'), hash: p.pin.hash.toString('base64') } }, null, 2) + '\n';
+  const { lang, profile, idleSeconds, station, sound, apiPort, sharePhoto } = p.settings;
+  return JSON.stringify({ v: 1, settings: { lang, profile, idleSeconds, station, sound, apiPort, sharePhoto }, pin: { salt: p.pin.salt.toString('base64'), hash: p.pin.hash.toString('base64') } }, null, 2) + '\n';
 }
 
 /**

@@ -6,6 +6,7 @@
 import { IdkError, isIdkError } from '../../core/errors.js';
 import { type LocalStore, getMeta, setMeta } from '../../offline-cache/store.js';
 import { SyncClient, type SyncClientOptions, enrolDevice } from '../../offline-cache/sync/client.js';
+import { sendAudit } from '../../offline-cache/sync/audit-client.js';
 
 export interface KioskSyncOptions {
   store: LocalStore;
@@ -98,8 +99,25 @@ export function startKioskSync(o: KioskSyncOptions): KioskSync | undefined {
     }
   };
 
+  // The local service's audit lines follow the events to the same server, at the same pace.
+  let auditTimer: NodeJS.Timeout | undefined;
+  let auditSaid = '';
+  let auditing: Promise<unknown> = Promise.resolve();
+  const sendAuditLines = (): void => {
+    auditing = sendAudit(o.store).then(
+      () => (auditSaid = ''),
+      (e: unknown) => {
+        const msg = (e as Error).message;
+        if (msg !== auditSaid) log(`sync: audit lines: ${msg}`);
+        auditSaid = msg;
+      },
+    );
+  };
   const running = enrol().then(() => {
-    if (!stopped) client.start(pollMs, { heartbeat: true });
+    if (stopped) return;
+    client.start(pollMs, { heartbeat: true });
+    sendAuditLines();
+    auditTimer = setInterval(sendAuditLines, pollMs);
   });
 
   return {
@@ -109,6 +127,8 @@ export function startKioskSync(o: KioskSyncOptions): KioskSync | undefined {
       stopped = true;
       wake?.();
       await running;
+      clearInterval(auditTimer);
+      await auditing;
       await client.stop();
     },
   };

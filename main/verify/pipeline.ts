@@ -33,6 +33,16 @@ import { type QrAccess, openedWithLabel, qrCheckView } from './qr-access.js';
 import { type CardKey, type CardReader, type KeySource, readCard } from './card-reader.js';
 import type { VerificationRecord } from './event.js';
 import { authenticityLevel, decide, qrAgreement, storedOutcome } from './policy.js';
+import { type BoardingPass, matchPassenger } from '../../drivers/qr/bcbp.js';
+import type { BoardingPassView } from '../api/contract.js';
+
+/** A boarding pass held against the chip's holder: name (folded) and date (today, local). */
+function boardingPassView(bp: BoardingPass, report: Pick<ReadReport, 'document' | 'vn'>, now = new Date()): BoardingPassView {
+  const { kind: _k, ...fields } = bp;
+  const today = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
+  const nameMatch = matchPassenger(bp.passengerName, { fullName: report.vn?.fullName, surname: report.document.surname, givenNames: report.document.givenNames }).match;
+  return { ...fields, nameMatch, flightToday: bp.date === today };
+}
 
 // ---------------------------------------------------------------- plug-in points
 
@@ -180,6 +190,13 @@ function faceSkipped(): IdkError {
   });
 }
 
+function faceNotRequested(): IdkError {
+  return new IdkError('FACE_NOT_REQUESTED', {
+    vi: 'Phần mềm gọi yêu cầu đọc thẻ không đối chiếu khuôn mặt: nhân viên đối chiếu bằng mắt.',
+    en: 'The calling program asked for a read without the face check: staff compare by eye.',
+  });
+}
+
 function noFaceStep(): IdkError {
   return new IdkError('STALE_RESULT', {
     vi: 'Bước đối chiếu khuôn mặt này không còn chạy (đã có kết quả, đã xóa hoặc có thẻ khác).',
@@ -201,6 +218,10 @@ export class VerificationPipeline {
   /** The face step in flight: the clerk may end it (skipFace); `ended` settles once the read has moved on. */
   private faceRun: { id: string; gen: number; skip: AbortController; ended: Promise<void>; end: () => void } | undefined;
   private readonly unsubscribe: () => void;
+  /** Airport profile: the boarding pass scanned for this person, and the result it was shown with (the next card drops it). */
+  private boardingPass: { pass: BoardingPass; shownWith?: string } | undefined;
+  /** Set by a caller of the local service for the read it started (face: false skips the biometric step). */
+  private readOptions: { biometric?: boolean } = {};
 
   constructor(private readonly opts: PipelineOptions) {
     this.state = { seq: 0, mode: opts.mode, reader: this.readerView(), phase: 'idle' };
@@ -221,6 +242,29 @@ export class VerificationPipeline {
     this.unsubscribe();
     this.abort?.abort(superseded());
     this.listeners.clear();
+  }
+
+  /** Options for the reads that follow, until changed (the local service sets them for the read it started). */
+  setReadOptions(o: { biometric?: boolean }): void {
+    this.readOptions = { ...o };
+  }
+
+  /** The read report behind the result on screen, for the local service's `read --json` object; undefined once it moved on. */
+  reportOf(id: string): ReadReport | undefined {
+    return this.state.result?.id === id ? this.report : undefined;
+  }
+
+  /**
+   * A boarding pass from a scanner (airport profile): checked against the result on screen,
+   * or kept for the next one when no result is shown yet.
+   */
+  provideBoardingPass(pass: BoardingPass): void {
+    const result = this.state.result;
+    const report = result && this.reportOf(result.id);
+    if (result && report && (this.state.phase === 'result' || this.state.phase === 'confirmed')) {
+      this.boardingPass = { pass, shownWith: result.id };
+      this.set({ result: { ...result, boardingPass: boardingPassView(pass, report) } });
+    } else this.boardingPass = { pass };
   }
 
   /** A key typed by the clerk (keyFromInput) or pushed by a scanner; reads at once if a card waits. */
@@ -261,6 +305,7 @@ export class VerificationPipeline {
     if (this.state.phase === 'face') this.readingGen = undefined;
     this.key = undefined;
     this.report = undefined;
+    this.boardingPass = undefined;
     if (this.state.qrWaiting) this.set({ qrWaiting: undefined });
     const card = this.opts.reader.status() === 'card';
     // After a recorded result the card on the reader is the previous person's: wait for the next card
@@ -298,6 +343,15 @@ export class VerificationPipeline {
       });
     }
     return this.commit(result, result.decision === 'review' && checked?.length ? { checked: [...checked] } : undefined);
+  }
+
+  /**
+   * Records the result as the rule decided it, with no staff action: the local service's
+   * read, like `read --record`. A review is stored as `review` (no checks claimed), a
+   * reject as `rejected`; only a clerk's confirm adds checks, only an override accepts.
+   */
+  async recordAsDecided(id: string): Promise<RecordView> {
+    return this.commit(this.onScreen(id), undefined);
   }
 
   /**
@@ -455,6 +509,8 @@ export class VerificationPipeline {
     if (!key) return;
     const gen = ++this.generation;
     this.readingGen = gen;
+    // A pass shown with the previous person's result is theirs; one scanned before this card is this person's.
+    if (this.boardingPass?.shownWith) this.boardingPass = undefined;
     this.abort = new AbortController();
     const signal = this.abort.signal;
     this.report = undefined;
@@ -479,7 +535,7 @@ export class VerificationPipeline {
       const qrCheck = qr && { label: openedWithLabel(qr.openedWith), view: qrCheckView(qr.keys.qr, qr.openedWith, qr.source, report) };
       if (gen !== this.generation) return;
       const id = randomBytes(12).toString('base64url');
-      const step = this.opts.biometric;
+      const step = this.readOptions.biometric === false ? undefined : this.opts.biometric;
       const skip = new AbortController();
       if (step?.live) {
         let end = (): void => undefined;
@@ -491,7 +547,10 @@ export class VerificationPipeline {
       const biometric = await this.biometric(faceImage, signal, gen, skip.signal);
       if (gen !== this.generation) return;
       this.report = report;
-      this.set({ phase: 'result', progress: undefined, camera: undefined, result: verificationView(id, report, photo, biometric, qrCheck) });
+      const view = verificationView(id, report, photo, biometric, qrCheck);
+      const bp = this.boardingPass;
+      if (bp) bp.shownWith = id;
+      this.set({ phase: 'result', progress: undefined, camera: undefined, result: bp ? { ...view, boardingPass: boardingPassView(bp.pass, report) } : view });
     } catch (e) {
       if (gen !== this.generation) return;
       const error = errorData(e);
@@ -511,6 +570,7 @@ export class VerificationPipeline {
   }
 
   private async biometric(portrait: Uint8Array | undefined, signal: AbortSignal, gen: number, skip: AbortSignal): Promise<BiometricView> {
+    if (this.readOptions.biometric === false && this.opts.biometric) return { status: 'not-available', reason: errorData(faceNotRequested()) };
     const step = this.opts.biometric;
     if (!step) return { status: 'not-available' };
     const ui: BiometricUi = {

@@ -231,20 +231,9 @@ export class SyncClient {
    * server's fleet view shows.
    */
   private sign(method: string, path: string, body?: Uint8Array, sendsUpTo?: number): Record<string, string> {
-    const offset = getMeta(this.store, 'clock_offset');
-    const q = queueCounts(this.store);
-    // With a batch, the oldest event still waiting once it is stored: the one after its tip.
-    const oldest = sendsUpTo === undefined ? q.oldestPendingAt : ((stmt(this.store, 'SELECT at FROM events WHERE seq = ?').get(sendsUpTo + 1) as { at: number } | undefined)?.at ?? null);
-    return signedHeaders((digest) => signHash(digest, this.store.keys.signSecretKey), {
-      method,
-      path,
-      device: this.store.keys.deviceId,
-      time: Date.now(),
-      offset: offset === undefined ? null : Number(offset),
-      body,
-      queue: queueReport(q.head, oldest),
-    });
+    return deviceRequestHeaders(this.store, method, path, body, sendsUpTo);
   }
+
 
   /** A 401 of a signed request: not enrolled (fatal), or a clock or signature problem (retried after the clock was noted). */
   private refusal(status: number, reply: Reply, what: string): Error {
@@ -388,4 +377,25 @@ export class SyncClient {
   status(): { head: number; acked: number; batchEvents: number; lastError?: string } {
     return { head: headOf(this.store).seq, acked: ackOf(this.store).seq, batchEvents: this.batchEvents, lastError: this.lastError };
   }
+}
+
+/**
+ * The signed headers of a device's request (request-auth.ts): the device key signs method,
+ * path, time, the offset last measured, the body's hash and the queue report, which the
+ * server's fleet view shows. With `sendsUpTo`, the oldest event still waiting once that
+ * batch is stored.
+ */
+export function deviceRequestHeaders(store: LocalStore, method: string, path: string, body?: Uint8Array, sendsUpTo?: number): Record<string, string> {
+  const offset = getMeta(store, 'clock_offset');
+  const q = queueCounts(store);
+  const oldest = sendsUpTo === undefined ? q.oldestPendingAt : ((stmt(store, 'SELECT at FROM events WHERE seq = ?').get(sendsUpTo + 1) as { at: number } | undefined)?.at ?? null);
+  return signedHeaders((digest) => signHash(digest, store.keys.signSecretKey), {
+    method,
+    path,
+    device: store.keys.deviceId,
+    time: Date.now(),
+    offset: offset === undefined ? null : Number(offset),
+    body,
+    queue: queueReport(q.head, oldest),
+  });
 }

@@ -6,6 +6,8 @@
 //   body: sealed box to the server's X25519 key of brotli(JSON BatchPayload)
 //   -> 200 BatchAck | 4xx ErrorReply (the code says which: UNKNOWN_DEVICE, FORGED, GAP, …)
 // GET /v1/devices/<id>/ack -> {ackSeq, ackHash, serverTime}
+// GET /v1/devices/<id>/key -> {deviceId, alg, jwk}   (receipts: docs/integration.md)
+// POST /v1/audit      X-Idk-Device: <deviceId>, {lines: [{line, sig}]} -> {stored, duplicates, ids}
 // GET /health, GET /stats
 //
 // A batch is a contiguous run of one device's chain: `prev` is the hash before `from`, and

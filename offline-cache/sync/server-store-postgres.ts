@@ -5,6 +5,7 @@
 import pg from 'pg';
 import {
   type AuditEntry,
+  type AuditRow,
   type DeviceRecord,
   type DeviceSeen,
   type EnrolTokenRow,
@@ -55,6 +56,12 @@ const MIGRATIONS = [
      $$ BEGIN RAISE EXCEPTION 'idk_audit is append-only'; END $$;
    CREATE TRIGGER idk_audit_no_change BEFORE UPDATE OR DELETE ON idk_audit FOR EACH ROW EXECUTE FUNCTION idk_audit_append_only();
    CREATE TRIGGER idk_audit_no_truncate BEFORE TRUNCATE ON idk_audit FOR EACH STATEMENT EXECUTE FUNCTION idk_audit_append_only();`,
+  // 3: audit lines of the kiosks' local identity service (apart from the operators' idk_audit).
+  `CREATE TABLE idk_device_audit (
+     device_id TEXT NOT NULL REFERENCES idk_devices(device_id), id UUID NOT NULL, at BIGINT NOT NULL,
+     received_at BIGINT NOT NULL, line TEXT NOT NULL, sig BYTEA NOT NULL,
+     PRIMARY KEY (device_id, id)
+   );`,
 ];
 
 /** One advisory-lock key for the schema, shared by every node. */
@@ -372,6 +379,24 @@ export class PostgresServerStore implements ServerStore {
 
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
+  }
+
+  async storeAudit(deviceId: string, rows: AuditRow[], receivedAt: number): Promise<{ stored: number; duplicates: number }> {
+    if (rows.length === 0) return { stored: 0, duplicates: 0 };
+    // One statement: the lines of one request land together or not at all.
+    const r = await this.pool.query(
+      `INSERT INTO idk_device_audit(device_id, id, at, received_at, line, sig)
+       SELECT $1, x.id, x.at, $2, x.line, x.sig FROM UNNEST($3::uuid[], $4::bigint[], $5::text[], $6::bytea[]) AS x(id, at, line, sig)
+       ON CONFLICT DO NOTHING`,
+      [deviceId, receivedAt, rows.map((x) => x.id), rows.map((x) => x.at), rows.map((x) => x.line), rows.map((x) => Buffer.from(x.sig))],
+    );
+    const stored = r.rowCount ?? 0;
+    return { stored, duplicates: rows.length - stored };
+  }
+
+  async auditLines(deviceId: string): Promise<AuditRow[]> {
+    const r = await this.pool.query<{ id: string; at: string; line: string; sig: Buffer }>('SELECT id, at, line, sig FROM idk_device_audit WHERE device_id = $1 ORDER BY at, id', [deviceId]);
+    return r.rows.map((x) => ({ id: x.id, at: Number(x.at), line: x.line, sig: new Uint8Array(x.sig) }));
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { openDatabase } from '../store.js';
 import {
   type AuditEntry,
+  type AuditRow,
   type DeviceRecord,
   type DeviceSeen,
   type EnrolTokenRow,
@@ -67,6 +68,12 @@ const SCHEMA = [
    ) STRICT;
    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit table is append-only'); END;
    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit table is append-only'); END;`,
+  // v3: audit lines of the kiosks' local identity service (apart from the operators' audit above).
+  `CREATE TABLE device_audit (
+     device_id TEXT NOT NULL REFERENCES devices(device_id), id TEXT NOT NULL, at INTEGER NOT NULL,
+     received_at INTEGER NOT NULL, line TEXT NOT NULL, sig BLOB NOT NULL,
+     PRIMARY KEY (device_id, id)
+   ) STRICT, WITHOUT ROWID;`,
 ];
 
 interface DeviceRow {
@@ -306,6 +313,22 @@ export class SqliteServerStore implements ServerStore {
     // Out of the WAL too: the old pages were zeroed by secure_delete when the checkpoint copies them back.
     if (n > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
     return n;
+  }
+
+  async storeAudit(deviceId: string, rows: AuditRow[], receivedAt: number): Promise<{ stored: number; duplicates: number }> {
+    const insert = this.db.prepare('INSERT INTO device_audit(device_id, id, at, received_at, line, sig) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
+    return this.db
+      .transaction(() => {
+        let stored = 0;
+        for (const r of rows) stored += insert.run(deviceId, r.id, r.at, receivedAt, r.line, r.sig).changes;
+        return { stored, duplicates: rows.length - stored };
+      })
+      .immediate();
+  }
+
+  async auditLines(deviceId: string): Promise<AuditRow[]> {
+    const rows = this.db.prepare('SELECT id, at, line, sig FROM device_audit WHERE device_id = ? ORDER BY at, id').all(deviceId) as Array<{ id: string; at: number; line: string; sig: Uint8Array }>;
+    return rows.map((r) => ({ id: r.id, at: r.at, line: r.line, sig: new Uint8Array(r.sig) }));
   }
 
   async ping(): Promise<void> {

@@ -137,6 +137,15 @@ export interface FleetData {
   perSite: FleetSiteCounts[];
 }
 
+/** One audit line of a kiosk's local identity service (offline-cache/audit.ts), as the server keeps it. */
+export interface AuditRow {
+  id: string;
+  at: number;
+  /** The canonical JSON the device signed. */
+  line: string;
+  sig: Uint8Array;
+}
+
 export interface ServerStore {
   readonly kind: 'sqlite' | 'postgres';
   enrol(d: { deviceId: string; signPublicKey: Uint8Array; site: string; now: number; tokenId?: string }): Promise<'created' | 'same' | 'conflict'>;
@@ -173,6 +182,10 @@ export interface ServerStore {
 
   /** Drops the sealed personal part of events received before `before`; returns how many. */
   purgeSubjects(before: number, now: number): Promise<number>;
+
+  /** Stores audit lines once each (device, id); a resent line counts as a duplicate. */
+  storeAudit(deviceId: string, rows: AuditRow[], receivedAt: number): Promise<{ stored: number; duplicates: number }>;
+  auditLines(deviceId: string): Promise<AuditRow[]>;
 
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -11,7 +11,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { b64, unb64 } from '../canonical.js';
+import { b64, canonical, type Json, unb64 } from '../canonical.js';
 import { genesisHash } from '../events.js';
 import type { PrepareJob } from './batch-prepare.js';
 import { PreparePool } from './prepare-pool.js';
@@ -21,7 +21,8 @@ import { HttpError, checkDeclaredLength, hasBody, readBody, replier, requireMedi
 import { DEFAULT_LIMITS, type ServerLimits, UploadSlots } from './server-limits.js';
 import { hashEnrolToken, operatorRoutes } from './server-operator.js';
 import type { ServerKeyring } from './server-keys.js';
-import type { DeviceRecord, DeviceSeen, ServerStore } from './server-store.js';
+import type { AuditRow, DeviceRecord, DeviceSeen, ServerStore } from './server-store.js';
+import { auditLineProblem, verifyAuditLine } from '../audit.js';
 
 interface SyncServerOptions {
   store: ServerStore;
@@ -222,6 +223,61 @@ export function createSyncServer(opts: SyncServerOptions): Server {
     } satisfies BatchAck);
   }
 
+  /**
+   * An enrolled device's public key as a JWK (RFC 8037), so a back end can check the receipts
+   * that kiosk signed (docs/integration.md) without reaching the kiosk. A public key is no
+   * secret: no token is needed, and nothing else about the device is told.
+   */
+  async function deviceKey(req: IncomingMessage, res: ServerResponse, deviceId: string): Promise<void> {
+    if (hasBody(req)) throw new HttpError(400, 'BAD_REQUEST', 'a key query has no body', true);
+    const d = await opts.store.device(deviceId);
+    if (!d) throw new HttpError(404, 'UNKNOWN_DEVICE', 'no device of that id is enrolled');
+    const x = Buffer.from(d.signPublicKey).toString('base64url');
+    send(res, 200, { deviceId: d.deviceId, alg: 'EdDSA', jwk: { kty: 'OKP', crv: 'Ed25519', x, use: 'sig', alg: 'EdDSA' }, enrolledAt: d.enrolledAt, revoked: d.revokedAt !== null, serverTime: now() });
+  }
+
+  /**
+   * Audit lines of a kiosk's local identity service (offline-cache/audit.ts): a signed device
+   * request whose lines are each signed by the device too, stored once by (device, id). One
+   * bad line refuses the whole request (FORGED), so a device never believes a line delivered
+   * that was not stored. A revoked device's lines are refused.
+   */
+  async function audit(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    requireMediaType(req, 'application/json');
+    checkDeclaredLength(req, limits.maxBodyBytes);
+    const { signed, device } = await authenticate(req, path);
+    const deviceId = device.deviceId;
+    const body = await withUploadSlot(req, deviceId, () => readBody(req, bodyRules));
+    if (!timingSafeEqual(body.sha256, signed.bodySha256)) throw new HttpError(400, 'BODY_MISMATCH', 'the body is not the one the request signature covers');
+    await opts.store.touch(deviceId, seenOf(signed));
+    if (device.revokedAt !== null) throw new HttpError(403, 'DEVICE_REVOKED', 'this device was revoked by the operator');
+    let parsed: { lines?: unknown };
+    try {
+      parsed = JSON.parse(dec.decode(body.bytes)) as typeof parsed;
+    } catch {
+      throw new HttpError(400, 'BAD_REQUEST', 'audit body is not JSON');
+    }
+    if (!Array.isArray(parsed?.lines) || parsed.lines.length > 2000) throw new HttpError(400, 'BAD_REQUEST', 'audit body needs lines (at most 2000)');
+    const rows: AuditRow[] = [];
+    for (const l of parsed.lines as Array<{ line?: unknown; sig?: unknown }>) {
+      if (typeof l?.line !== 'string' || typeof l.sig !== 'string') throw new HttpError(400, 'BAD_REQUEST', 'each audit line needs line and sig');
+      let line: unknown;
+      try {
+        line = JSON.parse(l.line);
+      } catch {
+        throw new HttpError(400, 'BAD_REQUEST', 'an audit line is not JSON');
+      }
+      const problem = auditLineProblem(line, deviceId);
+      if (problem) throw new HttpError(400, 'BAD_REQUEST', `audit line: ${problem}`);
+      if (canonical(line as Json) !== l.line || !verifyAuditLine({ line: l.line, sig: l.sig }, device.signPublicKey)) throw new HttpError(403, 'FORGED', 'an audit line does not verify with the device key');
+      const p = line as { id: string; at: number };
+      rows.push({ id: p.id, at: p.at, line: l.line, sig: unb64(l.sig) });
+    }
+    const r = await opts.store.storeAudit(deviceId, rows, now());
+    log(`audit ${deviceId}: stored ${r.stored}, duplicates ${r.duplicates}`);
+    send(res, 200, { status: 'stored', stored: r.stored, duplicates: r.duplicates, ids: rows.map((x) => x.id), serverTime: now() });
+  }
+
   async function ack(req: IncomingMessage, res: ServerResponse, path: string, deviceId: string): Promise<void> {
     if (hasBody(req)) throw new HttpError(400, 'BAD_REQUEST', 'an ack query has no body', true);
     const { signed, device } = await authenticate(req, path);
@@ -248,6 +304,9 @@ export function createSyncServer(opts: SyncServerOptions): Server {
     const m = req.method ?? 'GET';
     if (m === 'POST' && path === '/v1/batches') return batch(req, res, path);
     if (m === 'POST' && path === '/v1/enrol') return enrol(req, res);
+    if (m === 'POST' && path === '/v1/audit') return audit(req, res, path);
+    const keyPath = /^\/v1\/devices\/([\w-]{1,64})\/key$/.exec(path);
+    if (m === 'GET' && keyPath) return deviceKey(req, res, keyPath[1]!);
     const ackPath = /^\/v1\/devices\/([\w-]{1,64})\/ack$/.exec(path);
     if (m === 'GET' && ackPath) return ack(req, res, path, ackPath[1]!);
     if (m === 'GET' && path === '/health') {

@@ -24,7 +24,7 @@ export async function pgClient(url = URL_PG): Promise<pg.Client> {
 export async function resetServerTables(url = URL_PG): Promise<void> {
   const c = await pgClient(url);
   try {
-    await c.query(`DROP TABLE IF EXISTS idk_quarantine, idk_audit, idk_enrol_tokens, idk_events, idk_devices, idk_server_keys, idk_schema CASCADE;
+    await c.query(`DROP TABLE IF EXISTS idk_quarantine, idk_audit, idk_device_audit, idk_enrol_tokens, idk_events, idk_devices, idk_server_keys, idk_schema CASCADE;
                    DROP FUNCTION IF EXISTS idk_audit_append_only() CASCADE;`);
   } finally {
     await c.end();

@@ -19,6 +19,7 @@ import { DIST, type ServerChild, killHard, requireDist, startServerChild } from 
 import { syntheticVerification } from '../../main/bench/synthetic.js';
 
 const TOKEN = 'quarantine-test-token';
+const OPERATOR = 'quarantine-test-operator';
 const run = promisify(execFile);
 let server: ServerChild | undefined;
 afterAll(async () => {
@@ -38,7 +39,7 @@ async function idkiosk(args: string[]): Promise<{ code: number; stdout: string; 
 describe('a poisoned event in the middle of 1,000', () => {
   it('is set aside; the other 999 arrive at a real server; the operator sees and exports it', { timeout: 180_000 }, async () => {
     requireDist('main/cli.js');
-    server = await startServerChild(['--data-dir', tempDir('idk-q-srv-'), '--token', TOKEN, '--quiet']);
+    server = await startServerChild(['--data-dir', tempDir('idk-q-srv-'), '--token', TOKEN, '--operator-token', OPERATOR, '--quiet']);
     const dataDir = tempDir('idk-q-kiosk-');
     const s = openLocalStore({ dataDir, diskReserveBytes: 0 });
     const ids: string[] = [];
@@ -54,7 +55,7 @@ describe('a poisoned event in the middle of 1,000', () => {
     expect(r).toMatchObject({ pending: 0, acked: 999, failures: 0 });
     s.close();
 
-    const stats = (await (await fetch(`${server.url}/stats`)).json()) as { events: number; devices: { deviceId: string; events: number; ackSeq: number }[] };
+    const stats = (await (await fetch(`${server.url}/stats`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json()) as { events: number; devices: { deviceId: string; events: number; ackSeq: number }[] };
     expect(stats.devices).toEqual([expect.objectContaining({ deviceId: s.keys.deviceId, events: 999, ackSeq: 999 })]);
 
     // queue status (read-only) names it, with its reason, as a warning: the queue is not blocked.

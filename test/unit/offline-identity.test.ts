@@ -4,6 +4,7 @@ import { chmodSync, copyFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { b64 } from '../../offline-cache/canonical.js';
+import { MIGRATIONS } from '../../offline-cache/migrations.js';
 import { pendingRun, queueCounts, recordVerification } from '../../offline-cache/outbox.js';
 import { type LocalStore, type StoreOptions, getMeta, openLocalStore } from '../../offline-cache/store.js';
 import { tempDir } from '../helpers/cards.js';
@@ -81,7 +82,7 @@ describe('one identity per store', () => {
     chmodSync(join(old, 'events.sqlite'), 0o644);
     const ok = store(old);
     expect(statSync(join(old, 'events.sqlite')).mode & 0o777).toBe(0o600);
-    expect(ok.db.pragma('user_version', { simple: true })).toBe(2);
+    expect(ok.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(getMeta(ok, 'device_id')).toBe(ok.keys.deviceId);
     expect(queueCounts(ok).head).toBe(12);
     const d = legacy();

@@ -73,7 +73,9 @@ export function decisionActions(app: AppContext, v: VerificationView, o: { nextP
   }
   if (recorded) {
     if (next) app.focusAfterRender = next;
-    return h('div', { class: 'actions' }, next);
+    // The desk prints the stored record (residence registration, hospital files); self-service does not.
+    const print = o.nextPerson && rec.status === 'stored' ? h('button', { type: 'button', class: 'secondary', 'data-testid': 'print', onclick: () => void printRecord(app, v.id) }, t.printRecord) : null;
+    return h('div', { class: 'actions' }, next, print);
   }
   if (v.decision === 'accept') {
     const confirm = h('button', { type: 'button', class: 'primary big', 'data-testid': 'confirm', onclick: () => void app.call('confirm', { id: v.id }) }, o.confirmLabel);
@@ -194,4 +196,20 @@ function overrideForm(app: AppContext, v: VerificationView): HTMLElement {
       h('button', { type: 'button', class: 'link', onclick: () => ((ui.overrideOpen = false), app.render(true)) }, t.overrideCancel),
     ),
   );
+}
+
+/**
+ * The one-page PDF record (main/formats/pdf.ts) handed to the browser as a download, which the
+ * clerk opens and prints: a blob: link needs no change to the content security policy.
+ */
+async function printRecord(app: AppContext, id: string): Promise<void> {
+  const r = await app.call('recordPdf', { id });
+  if (!r) return;
+  const bytes = Uint8Array.from(atob(r.pdf), (c) => c.charCodeAt(0));
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/pdf' }));
+  const a = h('a', { href: url, download: `idkiosk-${id}.pdf`, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -142,6 +142,7 @@ const vi = {
   confirm: 'Xác nhận',
   confirmProfile: { airport: 'Xác nhận hành khách', residence: 'Xác nhận khai báo', hospital: 'Xác nhận tiếp đón', 'self-service': 'Xác nhận' } as Record<Profile, string>,
   newCustomer: 'Người tiếp theo',
+  printRecord: 'In phiếu (PDF)',
   record: {
     'not-available': 'Chưa lưu: máy này chưa được cấu hình kho lưu trữ.',
     pending: 'Đang lưu…',
@@ -164,6 +165,7 @@ const vi = {
   deviceKinds: { reader: 'Đầu đọc thẻ', camera: 'Camera', fingerprint: 'Cảm biến vân tay', qr: 'Máy quét QR', face: 'So khớp khuôn mặt' },
   deviceState: { ok: 'hoạt động', absent: 'không thấy', 'not-available': 'chưa có', off: 'TẮT' },
   queue: 'Hàng đợi gửi',
+  quarantined: (n: number, codes: string[]) => `${n} kết quả bị để riêng vì không niêm phong hoặc gửi được (${codes.join(', ')}); các kết quả khác vẫn được gửi. Quản trị viên: idkiosk queue status; idkiosk queue retry; idkiosk queue export --quarantined.`,
   forwarding: 'Gửi về máy chủ',
   linkNotConfigured: 'chưa cấu hình máy chủ',
   hourHeader: 'Giờ',
@@ -453,6 +455,7 @@ const en: Strings = {
   confirm: 'Confirm',
   confirmProfile: { airport: 'Confirm passenger', residence: 'Confirm declaration', hospital: 'Confirm reception', 'self-service': 'Confirm' },
   newCustomer: 'Next person',
+  printRecord: 'Print the record (PDF)',
   record: {
     'not-available': 'Not stored: this station has no store configured.',
     pending: 'Storing…',
@@ -474,6 +477,7 @@ const en: Strings = {
   deviceKinds: { reader: 'Card reader', camera: 'Camera', fingerprint: 'Fingerprint sensor', qr: 'QR scanner', face: 'Face matching' },
   deviceState: { ok: 'working', absent: 'not found', 'not-available': 'not available', off: 'OFF' },
   queue: 'Upload queue',
+  quarantined: (n: number, codes: string[]) => `${n} result${n === 1 ? '' : 's'} set aside because ${n === 1 ? 'it' : 'they'} could not be sealed or sent (${codes.join(', ')}); the others are still sent. Administrator: idkiosk queue status; idkiosk queue retry; idkiosk queue export --quarantined.`,
   forwarding: 'Forwarding to the server',
   linkNotConfigured: 'no server configured',
   hourHeader: 'Hour',

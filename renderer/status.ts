@@ -83,6 +83,8 @@ function fill(app: AppContext, box: HTMLElement, s: StatusView): void {
             field(t.link, store.server ? t.linkState[store.link] : t.linkNotConfigured),
             field(t.lastSync, store.lastSync ? vnDateTime(store.lastSync) : store.server ? t.never : '—'),
           ),
+          // Set aside events never block the queue, but an operator must look at them.
+          store.quarantined?.count ? h('p', { class: 'warning', role: 'status', 'data-testid': 'quarantined', 'data-count': String(store.quarantined.count) }, t.quarantined(store.quarantined.count, store.quarantined.codes)) : null,
           perHourChart(store.perHour, t.perHour, t.hourHeader, t.countHeader),
         )
       : h('div', { 'data-testid': 'store', 'data-available': 'false' }, h('dl', {}, field(t.queue, t.deviceState['not-available']), field(t.lastSync, t.deviceState['not-available']), field(t.link, t.deviceState['not-available'])), h('h3', {}, t.perHour), h('p', { class: 'placeholder' }, t.storeNotAvailable)),

@@ -75,7 +75,7 @@ Version: $version
 Architecture: $arch
 Maintainer: idkiosk <support@idkiosk.invalid>
 Installed-Size: $size
-Depends: pcscd, libpcsclite1, chromium, debconf (>= 0.5) | debconf-2.0, libc6, libstdc++6, passwd, util-linux, init-system-helpers
+Depends: pcscd, libpcsclite1, chromium, fonts-noto-core, debconf (>= 0.5) | debconf-2.0, libc6, libstdc++6, passwd, util-linux, init-system-helpers
 Recommends: libccid
 Section: misc
 Priority: optional

@@ -197,7 +197,7 @@ export interface StatusView {
   devices: Array<{ kind: 'reader' | 'camera' | 'fingerprint' | 'qr' | 'face'; name: string; state: 'ok' | 'absent' | 'not-available' | 'off'; reason?: ApiError }>;
   store:
     | { available: false }
-    | { available: true; queueDepth: number; lastSync: string | null; link: 'good' | 'weak' | 'down'; perHour: Array<{ hour: string; count: number }>; /** The ingest server this kiosk forwards to; null = none configured. */ server?: string | null };
+    | { available: true; queueDepth: number; lastSync: string | null; link: 'good' | 'weak' | 'down'; perHour: Array<{ hour: string; count: number }>; /** The ingest server this kiosk forwards to; null = none configured. */ server?: string | null; /** Events set aside (could not be sealed or sent), by reason code: `idkiosk queue retry` / `queue export --quarantined`. */ quarantined?: { count: number; codes: string[] } };
   uptimeSeconds: number;
   version: string;
 }

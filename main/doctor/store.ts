@@ -137,5 +137,23 @@ export function checkStore(store: StoreProbe): CheckResult {
       ),
     );
   }
-  return ok('store', msg(`Kho sự kiện nguyên vẹn (integrity_check: ok): ${store.events} bản ghi, ${store.unsent} chưa gửi.`, `Event store intact (integrity_check: ok): ${store.events} records, ${store.unsent} unsent.`));
+  if (store.identity === 'key-missing' || store.identity === 'key-mismatch') {
+    return fail(
+      'store',
+      store.identity === 'key-missing'
+        ? msg(`Kho sự kiện ${store.path} thuộc một khóa thiết bị nhưng tệp khóa không còn: kiosk từ chối ghi (KEY_MISSING).`, `The event store ${store.path} belongs to a device key whose file is gone: the kiosk refuses to record (KEY_MISSING).`)
+        : msg(`Tệp khóa thiết bị không phải khóa của kho sự kiện ${store.path}: kiosk từ chối ghi (KEY_MISMATCH).`, `The device key file is not the key of the event store ${store.path}: the kiosk refuses to record (KEY_MISMATCH).`),
+      msg('Khôi phục device-key.json của máy này từ bản sao lưu; đừng tạo khóa mới, đừng xóa kho. Gọi kỹ thuật nếu không có bản sao.', "Restore this station's device-key.json from its backup; do not make a new key or delete the store. Call support if there is no backup."),
+    );
+  }
+  const text = msg(`Kho sự kiện nguyên vẹn (integrity_check: ok): ${store.events} bản ghi, ${store.unsent} chưa gửi.`, `Event store intact (integrity_check: ok): ${store.events} records, ${store.unsent} unsent.`);
+  if (store.quarantined.count > 0) {
+    const codes = store.quarantined.codes.join(', ');
+    return warn(
+      'store',
+      msg(`${text.vi} ${store.quarantined.count} kết quả bị để riêng vì không niêm phong hoặc gửi được (${codes}); các kết quả khác vẫn được gửi.`, `${text.en} ${store.quarantined.count} set aside because they could not be sealed or sent (${codes}); the others are still sent.`),
+      msg('Xem: idkiosk queue status; thử lại: idkiosk queue retry; xuất để kiểm tra: idkiosk queue export --quarantined.', 'See them: idkiosk queue status; retry: idkiosk queue retry; export for inspection: idkiosk queue export --quarantined.'),
+    );
+  }
+  return ok('store', text);
 }

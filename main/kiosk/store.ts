@@ -2,6 +2,7 @@
 // chained event (offline-cache), and the status screen reads the queue from the same store.
 import { type LocalStore, getMeta, stmt } from '../../offline-cache/store.js';
 import { queueCounts, recordVerification } from '../../offline-cache/outbox.js';
+import { quarantined } from '../../offline-cache/quarantine.js';
 import type { StatusView } from '../api/contract.js';
 import type { StoreStatus } from './parts.js';
 import { type Who, verificationEvent } from '../verify/event.js';
@@ -36,6 +37,7 @@ export function storeRecorder(store: LocalStore, who: Who = {}): Recorder & Stor
     history: (o) => todaysHistory(store, o),
     async status(): Promise<Extract<StatusView['store'], { available: true }>> {
       const counts = queueCounts(store);
+      const aside = quarantined(store);
       const lastOk = getMeta(store, 'last_sync_ok');
       const lastErr = getMeta(store, 'last_sync_error_at');
       const since = store.now() - 24 * 3600_000;
@@ -55,6 +57,7 @@ export function storeRecorder(store: LocalStore, who: Who = {}): Recorder & Stor
         lastSync: lastOk ? new Date(Number(lastOk)).toISOString() : null,
         link: linkState(lastOk ? Number(lastOk) : undefined, lastErr ? Number(lastErr) : undefined, store.now()),
         perHour: [...perHour].map(([hour, count]) => ({ hour, count })),
+        quarantined: { count: aside.length, codes: [...new Set(aside.map((q) => q.code))] },
       };
     },
   };

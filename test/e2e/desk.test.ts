@@ -1,6 +1,8 @@
 // The desk view end to end: the headless host serving the renderer to a real Chromium,
 // the software chip on the emulated reader. Place the card, type the CAN, watch the
 // progress, see the data and authenticity, confirm; switch language; the other screens.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDocument } from '../../drivers/emrtd/read-document.js';
 import { parseDg2 } from '../../drivers/emrtd/dg2.js';
@@ -9,9 +11,11 @@ import type { CardImage } from '../../drivers/emulator/card-image.js';
 import { STRINGS, vnDate } from '../../renderer/i18n.js';
 import { decodeDocument, type ReadReport } from '../../main/verify/report.js';
 import { authenticityView } from '../../main/verify/pipeline.js';
-import { loadDemo } from '../helpers/cards.js';
+import { loadDemo, tempDir } from '../helpers/cards.js';
 import { type Rig, axeProblems, contrastProblems, rig, shot, unlabelled } from './harness.js';
-import { queueCounts } from '../../offline-cache/outbox.js';
+import { queueCounts, recordVerification } from '../../offline-cache/outbox.js';
+import { nextBatch } from '../../offline-cache/quarantine.js';
+import { syntheticVerification } from '../../main/bench/synthetic.js';
 
 let card: CardImage;
 let expected: ReadReport;
@@ -22,6 +26,8 @@ beforeAll(async () => {
   // What the chip says, decoded by the drivers outside the UI: the screen must show this.
   expected = (await decodeDocument(await readDocument(new SoftwareChip(card), { access: { kind: 'can', can: card.secrets.can! } }), 0)).report;
   r = await rig({ card, settings: { profile: 'airport' }, store: true });
+  // The device key that signs the printed record's receipt, as kioskFor plugs it.
+  r.kiosk.servicePlug = { keys: r.store!.keys, audit: () => undefined, dataDir: r.store!.dataDir };
 });
 
 afterAll(async () => {
@@ -112,6 +118,14 @@ describe('desk view', () => {
     expect(r.kiosk.state.phase).toBe('confirmed');
     expect(await page.getByTestId('confirm').count()).toBe(0);
     await shot(page, 'desk-5-confirmed');
+
+    // Print: the recorded result as a one-page PDF, the name with its diacritics as on the chip.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('print').click()]);
+    const file = join(tempDir('idk-print-'), 'record.pdf');
+    await download.saveAs(file);
+    expect(download.suggestedFilename()).toMatch(/^idkiosk-.+\.pdf$/);
+    expect(execFileSync('pdfinfo', [file], { encoding: 'utf8' })).toMatch(/Pages:\s+1\n/);
+    expect(execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' })).toContain(expected.vn!.fullName!);
   });
 
   it('switches language: labels, prompts and the authenticity reason follow; dates stay dd/mm/yyyy', async () => {
@@ -150,10 +164,17 @@ describe('desk view', () => {
     await page.getByTestId('result').waitFor({ timeout: 30_000 });
   });
 
-  it('status shows devices and the queue of stored verifications; settings need the PIN', async () => {
+  it('status shows devices, the queue of stored verifications and what was set aside; settings need the PIN', async () => {
     const { page } = r;
+    // One stored event made unreadable, as a failing disk or a foreign key would: the sender sets it aside.
+    r.store!.db.prepare('UPDATE events SET subject = zeroblob(80) WHERE seq = 1').run();
+    expect(nextBatch(r.store!, 100).setAside).toBe(1);
+    recordVerification(r.store!, syntheticVerification(1, 3));
     await page.getByTestId('tab-status').click();
     await expect.poll(() => page.getByTestId('store').getAttribute('data-available')).toBe('true');
+    await expect.poll(() => page.getByTestId('quarantined').getAttribute('data-count')).toBe('1');
+    expect(await page.getByTestId('quarantined').textContent()).toContain('SUBJECT_UNREADABLE');
+    expect(await page.getByTestId('quarantined').textContent()).toContain('idkiosk queue retry');
     const pending = queueCounts(r.store!).pending;
     expect(pending).toBeGreaterThanOrEqual(1);
     expect(await page.getByTestId('store').textContent()).toContain(String(pending));

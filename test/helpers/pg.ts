@@ -1,6 +1,7 @@
 // The PostgreSQL the server tests run against (.ci/services.d/postgres.sh exports its URL),
 // reached or a clear failure naming what to install, and emptied of our tables.
 import pg from 'pg';
+import { DROP_SCHEMA_SQL } from '../../offline-cache/sync/server-store-postgres.js';
 
 export const URL_PG = process.env.IDKIOSK_TEST_PG_URL ?? 'postgres://idkiosk:idkiosk@127.0.0.1:54329/idkiosk_test';
 
@@ -24,8 +25,7 @@ export async function pgClient(url = URL_PG): Promise<pg.Client> {
 export async function resetServerTables(url = URL_PG): Promise<void> {
   const c = await pgClient(url);
   try {
-    await c.query(`DROP TABLE IF EXISTS idk_quarantine, idk_audit, idk_device_audit, idk_enrol_tokens, idk_events, idk_devices, idk_server_keys, idk_schema CASCADE;
-                   DROP FUNCTION IF EXISTS idk_audit_append_only() CASCADE;`);
+    await c.query(DROP_SCHEMA_SQL);
   } finally {
     await c.end();
   }

@@ -91,6 +91,8 @@ describe('the .deb', () => {
     expect(debs.v1).toMatch(/idkiosk_.+\+test\.1_amd64\.deb$/);
     const info = await run('dpkg-deb', ['-f', debs.v1, 'Depends', 'Version']);
     expect(info.stdout).toContain('pcscd, libpcsclite1, chromium');
+    // The printed record (main/formats/pdf.ts) needs a Vietnamese font.
+    expect(info.stdout).toContain('fonts-noto-core');
     expect(info.stdout).toContain(`Version: ${V1}`);
     const files = (await run('dpkg-deb', ['-c', debs.v1])).stdout;
     for (const f of ['./usr/lib/idkiosk/node/bin/node', './usr/bin/idkiosk', './usr/bin/idkiosk-browser', './lib/systemd/system/idkiosk.service', './usr/lib/idkiosk/app/dist/main/cli.js', 'smartcard_napi.node', 'better_sqlite3.node']) expect(files).toContain(f);

@@ -3,7 +3,7 @@
 // part broken on purpose: pcscd stopped, a read-only data dir, a full disk (small tmpfs),
 // an out-of-date CRL, an unreachable server, a skewed clock, the face models gone. Each must
 // give the right status and fix. The doctor runs as the CLI does, a child process (--json).
-import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCrl, loadPki } from '../../drivers/emulator/test-pki.js';
@@ -11,9 +11,11 @@ import { CHECK_IDS } from '../../main/doctor/doctor.js';
 import { demoCard, packageRoot } from '../../main/paths.js';
 import { recordVerification } from '../../offline-cache/outbox.js';
 import { openLocalStore } from '../../offline-cache/store.js';
+import { nextBatch } from '../../offline-cache/quarantine.js';
+import { KEY_FILE } from '../../offline-cache/device-keys.js';
 import { enrolDevice } from '../../offline-cache/sync/client.js';
 import { tempDir } from '../helpers/cards.js';
-import { INGEST_TOKEN, type Ingest, ingest } from '../helpers/ingest.js';
+import { INGEST_TOKEN, type Ingest, OPERATOR_TOKEN, ingest } from '../helpers/ingest.js';
 import { syntheticVerification } from '../../main/bench/synthetic.js';
 import { run } from '../install/helpers.js';
 import { type Fixture, insert, startFixture, stopFixture } from './pcsc-fixture.js';
@@ -153,6 +155,63 @@ describe('idkiosk doctor', () => {
     expect(d.fix).toContain('mount -o remount,rw');
     expect(byId(report, 'store')).toMatchObject({ status: 'ok', message: expect.stringContaining('3 unsent') });
     expect(code).toBe(1);
+  });
+
+  it('events set aside warn with their reasons and the queue commands; a missing or foreign device key fails the store', async () => {
+    const copyOf = (): string => {
+      const d = tempDir('idk-doctor-copy-');
+      for (const f of readdirSync(dataDir)) copyFileSync(join(dataDir, f), join(d, f));
+      return d;
+    };
+    const poisoned = copyOf();
+    const s = openLocalStore({ dataDir: poisoned });
+    try {
+      s.db.prepare('UPDATE events SET subject = zeroblob(80) WHERE seq = 2').run();
+      expect(nextBatch(s, 100).setAside).toBe(1);
+    } finally {
+      s.close();
+    }
+    const q = byId((await doctor(['--no-face'], { dataDir: poisoned })).report, 'store');
+    expect(q.status).toBe('warn');
+    expect(q.message).toContain('1 set aside because they could not be sealed or sent (SUBJECT_UNREADABLE)');
+    expect(q.fix).toContain('idkiosk queue retry');
+
+    const keyless = copyOf();
+    rmSync(join(keyless, KEY_FILE));
+    const missing = byId((await doctor(['--no-face'], { dataDir: keyless })).report, 'store');
+    expect(missing).toMatchObject({ status: 'fail', message: expect.stringContaining('KEY_MISSING') });
+    expect(missing.fix).toContain('Restore');
+
+    const foreign = copyOf();
+    const other = openLocalStore({ dataDir: tempDir('idk-doctor-other-') });
+    other.close();
+    copyFileSync(join(other.dataDir, KEY_FILE), join(foreign, KEY_FILE));
+    const { code, report } = await doctor(['--no-face'], { dataDir: foreign });
+    expect(byId(report, 'store')).toMatchObject({ status: 'fail', message: expect.stringContaining('KEY_MISMATCH') });
+    expect(code).toBe(1);
+  });
+
+  it('a station the operator revoked fails sync, and says to ask why', async () => {
+    const own = await ingest(tempDir('idk-srv-revoke-'));
+    try {
+      const d = tempDir('idk-doctor-revoked-');
+      const st = openLocalStore({ dataDir: d });
+      const id = st.keys.deviceId;
+      try {
+        await enrolDevice(st, own.url, INGEST_TOKEN, 'doctor revoke');
+      } finally {
+        st.close();
+      }
+      const ok = byId((await doctor(['--no-face'], { dataDir: d })).report, 'sync');
+      expect(ok.status, ok.message).toBe('ok');
+      const r = await fetch(`${own.url}/v1/admin/devices/${id}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'lost' }) });
+      expect(r.status).toBe(200);
+      const revoked = byId((await doctor(['--no-face'], { dataDir: d })).report, 'sync');
+      expect(revoked).toMatchObject({ status: 'fail', message: expect.stringContaining('has revoked this station') });
+      expect(revoked.fix).toContain('Ask the server administrator');
+    } finally {
+      await own.stop();
+    }
   });
 
   it('a full disk (a small tmpfs) fails disk: recording is refused, free space is the fix', async () => {

@@ -12,6 +12,7 @@ import { alerts } from '../../offline-cache/retention.js';
 import { type LocalStore, openLocalStore, setMeta } from '../../offline-cache/store.js';
 import { tempDir } from '../helpers/cards.js';
 import { syntheticVerification } from '../../main/bench/synthetic.js';
+import { storeRecorder } from '../../main/kiosk/store.js';
 
 const open: LocalStore[] = [];
 function filled(n: number): { s: LocalStore; ids: string[] } {
@@ -148,5 +149,21 @@ describe('quarantine', () => {
     // The same summary from the open store (what the kiosk's Status screen would call).
     expect(storeHealth(s)).toMatchObject({ deviceId: s.keys.deviceId, counts: { head: 2, pending: 2 }, quarantined: [{ code: 'CHAIN_BROKEN' }] });
     expect(storeHealth(s).alerts.map((a) => a.code)).toContain('QUARANTINED');
+  });
+
+  it("the kiosk's Status names what was set aside, by reason, while they stay unreadable", async () => {
+    const { s } = filled(6);
+    const status = async () => {
+      const st = await storeRecorder(s).status();
+      return st.quarantined;
+    };
+    expect(await status()).toEqual({ count: 0, codes: [] });
+    s.db.prepare('UPDATE events SET subject = zeroblob(80) WHERE seq = 2').run();
+    s.db.prepare("UPDATE events SET body = substr(body, 1, 40) WHERE seq = 5").run();
+    nextBatch(s, 100);
+    expect(await status()).toEqual({ count: 2, codes: ['SUBJECT_UNREADABLE', 'BODY_INVALID'] });
+    // Still unreadable: a retry keeps them, and Status still shows them.
+    retryQuarantined(s);
+    expect((await status())?.count).toBe(2);
   });
 });

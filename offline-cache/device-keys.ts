@@ -124,6 +124,31 @@ function keyMismatch(path: string, storeDevice: string | undefined, keyDevice: s
   );
 }
 
+function keyCorrupt(path: string, cause: unknown): IdkError {
+  return keyError('KEY_FILE_CORRUPT', `Tệp khóa thiết bị ${path} bị hỏng: khôi phục từ bản sao lưu.`, `The device key file ${path} is damaged: restore it from backup.`, {
+    path,
+    cause: String(cause),
+  });
+}
+
+/**
+ * Why device-key.json is not the identity a store recorded (meta device_id, device_sign_pk),
+ * or undefined when it is. Reads the file's public part only, never unsealing the secret, so
+ * `idkiosk doctor` can ask without the OS keyring.
+ */
+export function recordedKeyProblem(dataDir: string, recorded: { deviceId: string; signPublicKey: string | undefined }): IdkError | undefined {
+  const path = join(dataDir, KEY_FILE);
+  if (!existsSync(path)) return keyMissing(path, recorded.deviceId);
+  let f: Partial<KeyFile>;
+  try {
+    f = JSON.parse(readFileSync(path, 'utf8')) as Partial<KeyFile>;
+  } catch (e) {
+    return keyCorrupt(path, e);
+  }
+  if (f.deviceId !== recorded.deviceId || f.signPublicKey !== recorded.signPublicKey) return keyMismatch(path, recorded.deviceId, String(f.deviceId));
+  return undefined;
+}
+
 /**
  * The key of the store open on `db`, checked against the identity the store recorded.
  * A new store gets a new key (and records it); a store that has recorded events is never
@@ -135,11 +160,11 @@ export function bindDeviceKeys(db: Database.Database, dataDir: string, opts: Key
   const path = join(dataDir, KEY_FILE);
   const boundId = meta('device_id');
   if (boundId !== undefined) {
-    if (!existsSync(path)) throw keyMissing(path, boundId);
+    // loadKeys proves the file's public key is its secret's, so checking the public part is enough.
+    const problem = recordedKeyProblem(dataDir, { deviceId: boundId, signPublicKey: meta('device_sign_pk') });
+    if (problem) throw problem;
     checkSealer(opts);
-    const k = loadKeys(path, opts);
-    if (k.deviceId !== boundId || b64(k.signPublicKey) !== meta('device_sign_pk')) throw keyMismatch(path, boundId, k.deviceId);
-    return k;
+    return loadKeys(path, opts);
   }
   const events = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
   const used = events > 0 || Number(meta('head_seq') ?? 0) > 0;
@@ -180,10 +205,7 @@ function loadKeys(path: string, opts: KeyOptions): DeviceKeys {
     f = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
     if (f.v !== 1 || typeof f.secret !== 'string' || typeof f.deviceId !== 'string') throw new Error('shape');
   } catch (e) {
-    throw keyError('KEY_FILE_CORRUPT', `Tệp khóa thiết bị ${path} bị hỏng: khôi phục từ bản sao lưu.`, `The device key file ${path} is damaged: restore it from backup.`, {
-      path,
-      cause: String(e),
-    });
+    throw keyCorrupt(path, e);
   }
   let secret = unb64(f.secret);
   if (f.protection !== 'file-0600') {

@@ -22,7 +22,7 @@ import { openDatabase } from '../../offline-cache/store.js';
 import { SimDevice } from '../../offline-cache/sync/device-sim.js';
 import { httpExchange } from '../../offline-cache/sync/http.js';
 import { signedHeaders } from '../../offline-cache/sync/request-auth.js';
-import { DROP_SCHEMA_SQL } from '../../offline-cache/sync/server-store-postgres.js';
+import { dropSchemaSql } from '../../offline-cache/sync/server-store-postgres.js';
 import { BATCH_CONTENT_TYPE } from '../../offline-cache/sync/protocol.js';
 import { packageRoot } from '../paths.js';
 import { syntheticVerification } from './synthetic.js';
@@ -95,7 +95,7 @@ async function resetPg(url: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    await c.query(`${DROP_SCHEMA_SQL} DROP TABLE IF EXISTS bench_bare;`);
+    await c.query(`${dropSchemaSql()} DROP TABLE IF EXISTS bench_bare;`);
   } finally {
     await c.end();
   }

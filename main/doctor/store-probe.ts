@@ -1,13 +1,14 @@
 // The seam between the doctor and the local store. The doctor must look without changing
 // anything: no key created, no migration run, nothing written. So it reads the SQLite file
 // read-only with today's schema (offline-cache/migrations.ts) rather than opening the store.
-// It also compares the identity the store recorded (meta device_sign_pk) with device-key.json
-// without unsealing anything, and counts the events set aside (offline-cache/quarantine.ts).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+// It also asks offline-cache whether device-key.json is the identity the store recorded
+// (recordedKeyProblem, which never unseals) and counts the events set aside.
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DB_FILE } from '../../offline-cache/store.js';
-import { KEY_FILE } from '../../offline-cache/device-keys.js';
+import { recordedKeyProblem } from '../../offline-cache/device-keys.js';
+import type { IdkError } from '../../core/errors.js';
 
 export interface StoreProbe {
   path: string;
@@ -27,8 +28,8 @@ export interface StoreProbe {
   enrolled: boolean;
   /** Events set aside because they could not be sealed or sent, and their reason codes. */
   quarantined: { count: number; codes: string[] };
-  /** The store's recorded identity against device-key.json: missing key file, or another device's key. */
-  identity: 'ok' | 'key-missing' | 'key-mismatch' | 'not-recorded';
+  /** Why device-key.json is not the identity the store recorded (KEY_MISSING, KEY_MISMATCH, KEY_FILE_CORRUPT); absent when it is, or none is recorded. */
+  keyProblem?: IdkError;
   /** Why the file could not be read at all (SQLite's code), when it could not. */
   error?: string;
 }
@@ -39,21 +40,10 @@ function meta(db: Database.Database, key: string): string | undefined {
   return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
 }
 
-function identityOf(dataDir: string, id: string | undefined, pk: string | undefined): StoreProbe['identity'] {
-  if (id === undefined || pk === undefined) return 'not-recorded';
-  let key: { deviceId?: string; signPublicKey?: string };
-  try {
-    key = JSON.parse(readFileSync(join(dataDir, KEY_FILE), 'utf8')) as typeof key;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'key-missing' : 'key-mismatch';
-  }
-  return key.deviceId === id && key.signPublicKey === pk ? 'ok' : 'key-mismatch';
-}
-
 /** Reads the store read-only. `immutable=1` lets SQLite read a WAL database on a read-only disk, where it cannot create the -shm file. */
 export function probeStore(dataDir: string, now: number): StoreProbe {
   const path = join(dataDir, DB_FILE);
-  const none: StoreProbe = { path, exists: false, integrity: [], events: 0, unsent: 0, recent: { count: 0, days: RATE_DAYS }, enrolled: false, quarantined: { count: 0, codes: [] }, identity: 'not-recorded' };
+  const none: StoreProbe = { path, exists: false, integrity: [], events: 0, unsent: 0, recent: { count: 0, days: RATE_DAYS }, enrolled: false, quarantined: { count: 0, codes: [] } };
   if (!existsSync(path)) return none;
   let db: Database.Database;
   try {
@@ -79,6 +69,8 @@ export function probeStore(dataDir: string, now: number): StoreProbe {
     const count = (db.prepare('SELECT COUNT(*) AS n FROM events WHERE at >= ?').get(now - days * 86_400_000) as { n: number }).n;
     const size = statSync(path).size + (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
     const serverUrl = meta(db, 'server_url');
+    const deviceId = meta(db, 'device_id');
+    const keyProblem = deviceId === undefined ? undefined : recordedKeyProblem(dataDir, { deviceId, signPublicKey: meta(db, 'device_sign_pk') });
     const hasQuarantine = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'quarantine'").get() !== undefined;
     const aside = hasQuarantine ? (db.prepare('SELECT code FROM quarantine ORDER BY qid').all() as Array<{ code: string }>).map((r) => r.code) : [];
     return {
@@ -92,7 +84,7 @@ export function probeStore(dataDir: string, now: number): StoreProbe {
       ...(serverUrl ? { serverUrl } : {}),
       enrolled: Boolean(serverUrl && meta(db, 'server_box_key')),
       quarantined: { count: aside.length, codes: [...new Set(aside)] },
-      identity: identityOf(dataDir, meta(db, 'device_id'), meta(db, 'device_sign_pk')),
+      ...(keyProblem ? { keyProblem } : {}),
     };
   } catch (e) {
     return { ...none, exists: true, error: (e as { code?: string }).code ?? (e as Error).message };

@@ -137,12 +137,11 @@ export function checkStore(store: StoreProbe): CheckResult {
       ),
     );
   }
-  if (store.identity === 'key-missing' || store.identity === 'key-mismatch') {
+  if (store.keyProblem) {
+    const e = store.keyProblem;
     return fail(
       'store',
-      store.identity === 'key-missing'
-        ? msg(`Kho sự kiện ${store.path} thuộc một khóa thiết bị nhưng tệp khóa không còn: kiosk từ chối ghi (KEY_MISSING).`, `The event store ${store.path} belongs to a device key whose file is gone: the kiosk refuses to record (KEY_MISSING).`)
-        : msg(`Tệp khóa thiết bị không phải khóa của kho sự kiện ${store.path}: kiosk từ chối ghi (KEY_MISMATCH).`, `The device key file is not the key of the event store ${store.path}: the kiosk refuses to record (KEY_MISMATCH).`),
+      msg(`${e.messages.vi} (${e.code})`, `${e.messages.en} (${e.code})`),
       msg('Khôi phục device-key.json của máy này từ bản sao lưu; đừng tạo khóa mới, đừng xóa kho. Gọi kỹ thuật nếu không có bản sao.', "Restore this station's device-key.json from its backup; do not make a new key or delete the store. Call support if there is no backup."),
     );
   }

@@ -65,11 +65,14 @@ const MIGRATIONS = [
 ];
 
 /**
- * Drops everything the migrations made, for a test or benchmark database only: one list
- * beside the migrations, so a new table cannot be forgotten by whoever empties the database.
+ * Drops everything the migrations made, for a test or benchmark database only. Read from the
+ * migrations themselves (plus idk_schema, made before them), so a table a new migration adds
+ * is dropped too: a hand-kept list once missed idk_device_audit and broke the bench.
  */
-export const DROP_SCHEMA_SQL = `DROP TABLE IF EXISTS idk_quarantine, idk_audit, idk_device_audit, idk_enrol_tokens, idk_events, idk_devices, idk_server_keys, idk_schema CASCADE;
-   DROP FUNCTION IF EXISTS idk_audit_append_only() CASCADE;`;
+export function dropSchemaSql(): string {
+  const made = (kind: string): string[] => [...MIGRATIONS.join('\n').matchAll(new RegExp(`CREATE ${kind} (?:IF NOT EXISTS )?(idk_\\w+)`, 'g'))].map((m) => m[1]!);
+  return `DROP TABLE IF EXISTS ${[...made('TABLE'), 'idk_schema'].join(', ')} CASCADE; ${made('FUNCTION').map((f) => `DROP FUNCTION IF EXISTS ${f}() CASCADE;`).join(' ')}`;
+}
 
 /** One advisory-lock key for the schema, shared by every node. */
 const SCHEMA_LOCK = 7346001;

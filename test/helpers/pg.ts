@@ -1,7 +1,7 @@
 // The PostgreSQL the server tests run against (.ci/services.d/postgres.sh exports its URL),
 // reached or a clear failure naming what to install, and emptied of our tables.
 import pg from 'pg';
-import { DROP_SCHEMA_SQL } from '../../offline-cache/sync/server-store-postgres.js';
+import { dropSchemaSql } from '../../offline-cache/sync/server-store-postgres.js';
 
 export const URL_PG = process.env.IDKIOSK_TEST_PG_URL ?? 'postgres://idkiosk:idkiosk@127.0.0.1:54329/idkiosk_test';
 
@@ -25,7 +25,7 @@ export async function pgClient(url = URL_PG): Promise<pg.Client> {
 export async function resetServerTables(url = URL_PG): Promise<void> {
   const c = await pgClient(url);
   try {
-    await c.query(DROP_SCHEMA_SQL);
+    await c.query(dropSchemaSql());
   } finally {
     await c.end();
   }

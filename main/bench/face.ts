@@ -67,7 +67,9 @@ export async function benchFace(runs = 30): Promise<Figure[]> {
   // As the kiosk runs it: the page's JPEG posted to the worker thread, decoded and compared there.
   const worker = new FaceWorker();
   const viaWorker: number[] = [];
+  let threads: number;
   try {
+    threads = await worker.warmUp();
     for (const j of jpegs.slice(0, 3)) await worker.verify(j, doc.chipBytes);
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
@@ -77,14 +79,14 @@ export async function benchFace(runs = 30): Promise<Figure[]> {
   } finally {
     await worker.close();
   }
-  const note = `${set.length} frames, JPEG q${CAMERA_JPEG_QUALITY} decode included, tfjs WASM 1 thread`;
+  const note = `${set.length} frames, JPEG q${CAMERA_JPEG_QUALITY} decode included`;
   return [
-    { name: 'face via worker 640x480 median', value: pct(viaWorker, 0.5), limit: GOAL_WORKER_MEDIAN_MS, unit: 'ms', target: 1, note: `${note}; limit: 70 ms goal (issue 14), not a measurement` },
+    { name: 'face via worker 640x480 median', value: pct(viaWorker, 0.5), limit: GOAL_WORKER_MEDIAN_MS, unit: 'ms', target: 1, note: `${note}, tfjs WASM ${threads} thread${threads === 1 ? '' : 's'} (as the kiosk runs it); limit: 70 ms goal (issue 14), not a measurement` },
     { name: 'face via worker 640x480 p95', value: pct(viaWorker, 0.95), limit: GOAL_MS, unit: 'ms', target: 1, note: 'round trip incl. decode; limit: 200 ms goal (issue 8), not a measurement' },
-    { name: 'face in-process 640x480 median', value: pct(live, 0.5), limit: GOAL_MS, unit: 'ms', target: 1, note: `${note}; limit: 200 ms goal` },
+    { name: 'face in-process 640x480 median', value: pct(live, 0.5), limit: GOAL_MS, unit: 'ms', target: 1, note: `${note}, tfjs WASM 1 thread (as evaluations run it); limit: 200 ms goal` },
     { name: 'face in-process 640x480 p95', value: pct(live, 0.95), limit: GOAL_MS, unit: 'ms', target: 1, note: 'limit: 200 ms goal' },
     { name: 'face camera JPEG decode vs jpeg-js', value: pct(decode, 0.5), limit: pct(decodeJs, 0.5), unit: 'ms', note: `medians, libjpeg-turbo WASM against jpeg-js on the same 640x480 frames (${jpegs[0]!.length} B)` },
-    { name: 'face chip portrait analyse median', value: pct(chipSide, 0.5), limit: GOAL_MS, unit: 'ms', note: 'once per card; limit: 200 ms goal' },
+    { name: 'face chip portrait analyse median', value: pct(chipSide, 0.5), limit: GOAL_MS, unit: 'ms', note: 'once per card, in-process on 1 thread; limit: 200 ms goal' },
     { name: 'face JPEG 2000 decode median', value: pct(decodeJ2k, 0.5), limit: GOAL_MS, unit: 'ms', note: `240x320, ${doc.chipBytes.length} B; limit: 200 ms goal` },
   ];
 }

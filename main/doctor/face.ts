@@ -17,9 +17,10 @@ export async function checkFace(ctx: DoctorContext): Promise<CheckResult> {
   const health = new FaceHealth();
   const t0 = performance.now();
   const worker = openFaceWorker(() => undefined, health);
+  let threads: number;
   try {
     if (!worker) return fail('face', msg(`So khớp khuôn mặt TẮT: ${errorText(health.reason).vi}`, `Face matching OFF: ${errorText(health.reason).en}`), REINSTALL);
-    await worker.warmUp();
+    threads = await worker.warmUp();
   } catch (e) {
     return fail('face', msg(`So khớp khuôn mặt TẮT: ${errorText(e).vi}${isIdkError(e) ? ` [${e.code}]` : ''}`, `Face matching OFF: ${errorText(e).en}${isIdkError(e) ? ` [${e.code}]` : ''}`), REINSTALL);
   } finally {
@@ -40,5 +41,5 @@ export async function checkFace(ctx: DoctorContext): Promise<CheckResult> {
   if (qrNotes.length) {
     return warn('face', msg(`Mô hình khuôn mặt nạp được trong ${ms} ms, nhưng bộ đọc QR qua camera chạy trên luồng chính (chậm hơn): ${qrNotes.join('; ')}`, `Face models load in ${ms} ms, but the camera QR reader runs on the main thread (slower): ${qrNotes.join('; ')}`), REINSTALL);
   }
-  return ok('face', msg(`Bộ so khớp khuôn mặt và mô hình nạp được trong ${ms} ms (${MATCHER}); bộ đọc QR qua camera chạy.`, `Face matcher and models load in ${ms} ms (${MATCHER}); the camera QR reader runs.`));
+  return ok('face', msg(`Bộ so khớp khuôn mặt và mô hình nạp được trong ${ms} ms (${MATCHER}, ${threads} luồng); bộ đọc QR qua camera chạy.`, `Face matcher and models load in ${ms} ms (${MATCHER}, ${threads} thread${threads === 1 ? '' : 's'}); the camera QR reader runs.`));
 }

@@ -92,7 +92,10 @@ export function openFaceWorker(log: (line: string) => void, health = new FaceHea
     return undefined;
   }
   worker.warmUp().then(
-    () => health.ready(),
+    (threads) => {
+      log(`face matcher ready on ${threads} thread${threads === 1 ? '' : 's'}`);
+      health.ready();
+    },
     (e: unknown) => {
       log(`face models did not load: ${isIdkError(e) ? e.code : (e as Error).message}`);
       health.off(e);

@@ -1,5 +1,8 @@
 // The face matcher on its worker thread: a verification round trip through the typed
-// messages gives the same result as in-process, and a bad chip image comes back as a typed error.
+// messages gives the same result as in-process (the worker on several tfjs threads, this
+// process on one), and a bad chip image comes back as a typed error.
+import { availableParallelism } from 'node:os';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isIdkError } from '../../core/errors.js';
 import { buildEvalSet, type EvalFace } from '../../main/eval/face-set.js';
@@ -14,13 +17,14 @@ import type { FaceResult } from '../../main/verify/face-result.js';
 let worker: FaceWorker;
 let set: EvalFace[];
 let engine: FaceEngine;
+let threads: number;
 
 beforeAll(async () => {
   const nets = await FaceNetworks.load();
   engine = await FaceEngine.load();
   set = await buildEvalSet(nets, 2);
   worker = new FaceWorker();
-  await worker.warmUp();
+  threads = await worker.warmUp();
 });
 
 afterAll(async () => {
@@ -28,6 +32,12 @@ afterAll(async () => {
 });
 
 describe('face worker', () => {
+  it('runs tfjs on every core up to four (the threaded WASM build started under Node); the in-process engine on one', () => {
+    // A bridge in wasm-threads.ts that stops working falls back to one thread, and this fails on any multi-core machine.
+    expect(threads).toBe(Math.min(4, availableParallelism()));
+    expect(getThreadsCount()).toBe(1);
+  });
+
   it('verifies live frame against DG2 bytes off the main thread, same score as in-process', async () => {
     const live = set.find((f) => f.id === 'facematch-1')!;
     const doc = set.find((f) => f.id === 'facematch-2')!;

@@ -61,8 +61,10 @@ export class FaceWorker {
     });
   }
 
-  async warmUp(): Promise<void> {
-    await this.call({ op: 'warm-up' });
+  /** Loads the models now; resolves to the number of threads the matcher runs on. */
+  async warmUp(): Promise<number> {
+    const res = await this.call({ op: 'warm-up' });
+    return res.ok && res.threads !== undefined ? res.threads : 1;
   }
 
   /** The live picture (camera JPEG, decoded in the worker; or a decoded frame) against the chip portrait (DG2 image bytes). */

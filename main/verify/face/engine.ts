@@ -41,8 +41,8 @@ const area = (d: Detection): number => d.width * d.height;
 export class FaceEngine {
   private constructor(private readonly nets: FaceNetworks) {}
 
-  static async load(): Promise<FaceEngine> {
-    return new FaceEngine(await FaceNetworks.load());
+  static async load(threads = 1): Promise<FaceEngine> {
+    return new FaceEngine(await FaceNetworks.load(threads));
   }
 
   analyse(frame: Frame, subject: 'live' | 'document'): FaceAnalysis {

@@ -6,8 +6,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { IdkError } from '../../../core/errors.js';
+import { withWasmThreads } from './wasm-threads.js';
 
 /** Where each model comes from; docs/face.md names origin and licence of each. */
 export const MODEL_FILES = {
@@ -77,22 +78,36 @@ export function loadWeights(path: string): tf.NamedTensorMap {
   return tf.io.decodeWeights(data, specs);
 }
 
-let ready: Promise<void> | undefined;
+let ready: Promise<number> | undefined;
 
 /**
- * tfjs on its WebAssembly backend (XNNPACK kernels, SIMD), single-threaded: the kiosk's other
- * core stays free for the UI and the card reader. tfjs-node cannot install offline, and the
- * WASM binaries ship in @tensorflow/tfjs-backend-wasm.
+ * tfjs on its WebAssembly backend (XNNPACK kernels, SIMD). tfjs-node cannot install offline,
+ * and the WASM binaries ship in @tensorflow/tfjs-backend-wasm. With `threads` > 1 (the face
+ * worker, which has the CPU to itself while a face is compared) the threaded build runs on
+ * that many threads (wasm-threads.ts); elsewhere (evaluations, the in-process bench) one thread. The first
+ * call decides for the process or worker; resolves to the threads tfjs runs.
  */
-export function initRuntime(): Promise<void> {
+export function initRuntime(threads = 1): Promise<number> {
   ready ??= (async () => {
     // tfjs's router type claims a handler is always returned, but null is its "not mine".
     const router = (url: string | string[]): tf.io.IOHandler | null => (typeof url === 'string' && url.startsWith('file://') ? fileHandler(url) : null);
     tf.io.registerLoadRouter(router as Parameters<typeof tf.io.registerLoadRouter>[0]);
-    setWasmPaths(join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist') + '/');
+    const dir = join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist');
+    setWasmPaths(dir + '/');
+    if (threads > 1) {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+      setThreadsCount(threads);
+      // A threaded start that fails (an unknown runtime) falls back to one thread: slower, still right.
+      if (await withWasmThreads(join(dir, 'tf-backend-wasm.node.js'), () => tf.setBackend('wasm')).catch(() => false)) {
+        await tf.ready();
+        return getThreadsCount();
+      }
+    }
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    setThreadsCount(1);
     if (!(await tf.setBackend('wasm'))) throw missing('@tensorflow/tfjs-backend-wasm');
     await tf.ready();
+    return 1;
   })();
   return ready;
 }

@@ -89,8 +89,9 @@ export class FaceNetworks {
     private readonly anchors: Point[],
   ) {}
 
-  static async load(): Promise<FaceNetworks> {
-    await initRuntime();
+  /** `threads`: tfjs's, decided by the first load in this process or worker (models.ts initRuntime). */
+  static async load(threads = 1): Promise<FaceNetworks> {
+    await initRuntime(threads);
     const [detector, mesher] = await Promise.all([loadGraphModel(modelUrl('detector')), loadGraphModel(modelUrl('mesh'))]);
     const weights = loadWeights(modelPath('embedder'));
     const fc = weights['fc'];

@@ -15,5 +15,6 @@ export type FaceRequest =
   | { id: number; op: 'warm-up' };
 
 export type FaceResponse =
-  | { id: number; ok: true; result?: FaceResult }
+  /** `threads`: how many threads tfjs runs on (answered to warm-up). */
+  | { id: number; ok: true; result?: FaceResult; threads?: number }
   | { id: number; ok: false; error: { code: string; messages: Messages } };

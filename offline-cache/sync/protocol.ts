@@ -16,7 +16,7 @@
 // batch is what the weakest link pays for.
 import { promisify } from 'node:util';
 import { brotliCompress, brotliDecompress, constants as zc } from 'node:zlib';
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { b64, canonicalText, unb64 } from '../canonical.js';
 import { sealTo } from '../crypto-box.js';
 import { openSealedFast } from './sealed-open.js';
@@ -205,9 +205,10 @@ export function verifyBatch(p: BatchPayload, device: string, signPublicKey: Uint
     if (e.body.device !== device) forged(`event ${i} belongs to another device`);
     if (e.body.seq !== p.from + i) forged(`event ${i} out of sequence`);
     const st = canonicalText(e.subject);
-    if (createHash('sha256').update(st, 'utf8').digest('base64') !== e.body.subject) forged(`event ${i} personal data does not match its signed commitment`);
+    if (hash('sha256', st, 'base64') !== e.body.subject) forged(`event ${i} personal data does not match its signed commitment`);
     const bt = canonicalText(e.body);
-    h = new Uint8Array(createHash('sha256').update(h).update(bt, 'utf8').digest());
+    // digest() gives a Buffer with memory of its own (no copy needed).
+    h = createHash('sha256').update(h).update(bt, 'utf8').digest();
     subjectTexts.push(st);
     bodyTexts.push(bt);
     hashes.push(h);

@@ -12,16 +12,22 @@ function freshNonce(): Buffer {
     nonceAt = 0;
   }
   nonceAt += 12;
-  return Buffer.from(noncePool.subarray(nonceAt - 12, nonceAt));
+  return noncePool.subarray(nonceAt - 12, nonceAt);
 }
 
-/** nonce(12) || AES-256-GCM(ct) || tag(16), bound to `aad`. */
+/** nonce(12) || AES-256-GCM(ct) || tag(16), bound to `aad`; written once into one buffer (the ingest server seals every event). */
 export function gcmSeal(key: Uint8Array, plain: Uint8Array, aad: Uint8Array): Uint8Array {
   const nonce = freshNonce();
   const c = createCipheriv('aes-256-gcm', key, nonce);
   c.setAAD(aad);
-  const ct = Buffer.concat([c.update(plain), c.final()]);
-  return new Uint8Array(Buffer.concat([nonce, ct, c.getAuthTag()]));
+  // Its own memory, not a slice of Buffer's shared pool: it crosses to the main thread, and a pool slice would carry its neighbours along.
+  const out = Buffer.allocUnsafeSlow(12 + plain.length + 16);
+  nonce.copy(out, 0);
+  // GCM is a stream mode: update gives every ciphertext byte, final only the tag.
+  c.update(plain).copy(out, 12);
+  c.final();
+  c.getAuthTag().copy(out, 12 + plain.length);
+  return out;
 }
 
 export function gcmOpen(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null {

@@ -6,6 +6,7 @@
 // dependencies), and the headless host run from that layout reads the demo card and matches
 // a face on its worker started from app.asar.unpacked.
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import asar from '@electron/asar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -254,6 +255,9 @@ describe('the packaged Electron layout', () => {
       expect(done.result?.biometric).toMatchObject({ status: 'matched', method: 'face' });
       const status = (await call('status', {})) as { ok: true; result: { devices: Array<{ kind: string; state: string }> } };
       expect(status.result.devices.find((d) => d.kind === 'face')?.state).toBe('ok');
+      // tfjs's threaded build started from the unpacked layout too (one thread would mean its start-up bridge failed there).
+      const threads = Math.min(4, availableParallelism());
+      expect(stderr).toContain(`face matcher ready on ${threads} thread${threads === 1 ? '' : 's'}`);
       ws.close();
     } finally {
       host.kill('SIGTERM');

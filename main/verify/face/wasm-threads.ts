@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import workerThreads from 'node:worker_threads';
 
-/** The module the threaded factory lives in, read for the `var require$$N = require('…')` lines. */
+/** The module the threaded factory lives in, read for its `var require$$N = require(<builtin>)` lines. */
 function bundlePrelude(bundlePath: string): string {
   const head = readFileSync(bundlePath, 'utf8').slice(0, 4096);
   const lines = [...head.matchAll(/^var (require\$\$\d+) = require\('([\w/]+)'\);$/gm)].map((m) => `var ${m[1]}=require(${JSON.stringify(m[2])});`);
@@ -38,7 +38,7 @@ export async function withWasmThreads<T>(bundlePath: string, start: () => Promis
   const byUrl = new Map<string, string>();
   const prelude = bundlePrelude(bundlePath);
   // Inside each pthread worker: the glue's importScripts reads a file; the module text arrives as the text itself.
-  const workerTail = `;globalThis.importScripts=(f)=>{(0,eval)(f.startsWith('var WasmBackendModuleThreadedSimd')?${JSON.stringify(prelude)}+f:require('fs').readFileSync(f,'utf8'))};`;
+  const workerTail = `;globalThis.importScripts=(f)=>{(0,eval)(f.startsWith('var WasmBackendModuleThreadedSimd')?${JSON.stringify(prelude)}+f:require('node:fs').readFileSync(f,'utf8'))};`;
 
   g.Blob = class extends OrigBlob {
     constructor(parts?: BlobPart[], options?: BlobPropertyBag) {

@@ -4,6 +4,7 @@ import jpeg from 'jpeg-js';
 import { isIdkError } from '../../core/errors.js';
 import { FaceHealth, openFaceWorker } from '../kiosk/camera.js';
 import { openQrDecoder } from '../kiosk/qr-scan.js';
+import { threadsText } from '../verify/face/client.js';
 import { MATCHER } from '../verify/face/engine.js';
 import { type CheckResult, type DoctorContext, errorText, fail, msg, ok, warn } from './check.js';
 
@@ -41,5 +42,5 @@ export async function checkFace(ctx: DoctorContext): Promise<CheckResult> {
   if (qrNotes.length) {
     return warn('face', msg(`Mô hình khuôn mặt nạp được trong ${ms} ms, nhưng bộ đọc QR qua camera chạy trên luồng chính (chậm hơn): ${qrNotes.join('; ')}`, `Face models load in ${ms} ms, but the camera QR reader runs on the main thread (slower): ${qrNotes.join('; ')}`), REINSTALL);
   }
-  return ok('face', msg(`Bộ so khớp khuôn mặt và mô hình nạp được trong ${ms} ms (${MATCHER}, ${threads} luồng); bộ đọc QR qua camera chạy.`, `Face matcher and models load in ${ms} ms (${MATCHER}, ${threads} thread${threads === 1 ? '' : 's'}); the camera QR reader runs.`));
+  return ok('face', msg(`Bộ so khớp khuôn mặt và mô hình nạp được trong ${ms} ms (${MATCHER}, ${threads} luồng); bộ đọc QR qua camera chạy.`, `Face matcher and models load in ${ms} ms (${MATCHER}, ${threadsText(threads)}); the camera QR reader runs.`));
 }

@@ -6,7 +6,7 @@ import { HINT_TEXT, type QualityHint } from '../../drivers/qr/decode.js';
 import { ScanLoop } from '../../drivers/qr/scan-loop.js';
 import type { ApiError, StatusView } from '../api/contract.js';
 import type { CameraFeed } from '../verify/camera-feed.js';
-import { FaceWorker } from '../verify/face/client.js';
+import { FaceWorker, threadsText } from '../verify/face/client.js';
 import { faceStep } from '../verify/face/step.js';
 import type { BiometricStep } from '../verify/pipeline.js';
 import type { JpegQrDecoder, QrScanResult } from './qr-scan.js';
@@ -93,7 +93,7 @@ export function openFaceWorker(log: (line: string) => void, health = new FaceHea
   }
   worker.warmUp().then(
     (threads) => {
-      log(`face matcher ready on ${threads} thread${threads === 1 ? '' : 's'}`);
+      log(`face matcher ready on ${threadsText(threads)}`);
       health.ready();
     },
     (e: unknown) => {

@@ -23,6 +23,9 @@ function workerPath(): string {
   return path;
 }
 
+/** "1 thread", "2 threads": how the log, doctor and bench name the matcher's thread count. */
+export const threadsText = (n: number): string => `${n} thread${n === 1 ? '' : 's'}`;
+
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (r: FaceResponse) => void; reject: (e: unknown) => void };
 

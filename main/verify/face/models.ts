@@ -92,13 +92,12 @@ export function initRuntime(threads = 1): Promise<number> {
     // tfjs's router type claims a handler is always returned, but null is its "not mine".
     const router = (url: string | string[]): tf.io.IOHandler | null => (typeof url === 'string' && url.startsWith('file://') ? fileHandler(url) : null);
     tf.io.registerLoadRouter(router as Parameters<typeof tf.io.registerLoadRouter>[0]);
-    const dir = join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist');
-    setWasmPaths(dir + '/');
+    setWasmPaths(join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist') + '/');
     if (threads > 1) {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
       setThreadsCount(threads);
       // A threaded start that fails (an unknown runtime) falls back to one thread: slower, still right.
-      if (await withWasmThreads(join(dir, 'tf-backend-wasm.node.js'), () => tf.setBackend('wasm')).catch(() => false)) {
+      if (await withWasmThreads(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'), () => tf.setBackend('wasm')).catch(() => false)) {
         await tf.ready();
         return getThreadsCount();
       }

@@ -26,7 +26,7 @@ function bundlePrelude(bundlePath: string): string {
 
 /**
  * Runs `start` (the backend's start-up) with the bridges in place and takes them away after.
- * `bundlePath` is tfjs-backend-wasm's Node bundle.
+ * `bundlePath` is the tfjs-backend-wasm module Node loads (the package's main, resolved).
  */
 export async function withWasmThreads<T>(bundlePath: string, start: () => Promise<T>): Promise<T> {
   const g = globalThis as unknown as { Blob: typeof Blob };
